@@ -1,0 +1,48 @@
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DomainErrorFilter } from './common/domain-error.filter';
+import { JsonBodyMiddleware } from './common/json-body.middleware';
+import { CONFIG, type RelayConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { buildDataSourceOptions } from './database/data-source-options';
+import { DeliveryModule } from './delivery/delivery.module';
+import { HealthModule } from './health/health.module';
+import { LlmCallbackModule } from './llm-callback/llm-callback.module';
+import { ReviewsModule } from './reviews/reviews.module';
+import { SimulationModule } from './simulation/simulation.module';
+
+@Module({})
+export class AppModule implements NestModule {
+  /** The whole relay for one validated configuration (see config/config.ts). */
+  static forRoot(config: RelayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRootAsync({
+          inject: [CONFIG],
+          useFactory: (relay: RelayConfig) => buildDataSourceOptions(relay.database),
+        }),
+        ScheduleModule.forRoot(),
+        DeliveryModule,
+        ReviewsModule,
+        LlmCallbackModule,
+        SimulationModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: DomainErrorFilter },
+        {
+          provide: APP_PIPE,
+          useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+        },
+      ],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(JsonBodyMiddleware).forRoutes('*path');
+  }
+}

@@ -1,0 +1,68 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { DomainError } from './domain-errors';
+
+interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: unknown;
+}
+
+/** Errors raised by body-parser carry a `type`; these are the client's fault, never a 500. */
+const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'The request body is larger than this route accepts'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'Unsupported Content-Encoding'],
+  'charset.unsupported': [415, 'unsupported_charset', 'JSON bodies must be UTF-8'],
+  'request.aborted': [400, 'request_aborted', 'The request body was cut off'],
+  'request.size.invalid': [400, 'request_size_invalid', 'Content-Length does not match the body'],
+};
+
+/** The one place where errors become HTTP answers: `{statusCode, code, message, details?}`. */
+@Catch()
+export class DomainErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500) {
+      this.logger.error(`unhandled error: ${(exception as Error)?.message}`, (exception as Error)?.stack);
+    }
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+
+  private toBody(exception: unknown): ErrorBody {
+    if (exception instanceof DomainError) {
+      const { status, code, message, details } = exception;
+      return details === undefined ? { statusCode: status, code, message } : { statusCode: status, code, message, details };
+    }
+    if (exception instanceof HttpException) return fromHttpException(exception);
+    const parserError = BODY_PARSER_ERRORS[(exception as { type?: string })?.type ?? ''];
+    if (parserError) {
+      const [statusCode, code, message] = parserError;
+      return { statusCode, code, message };
+    }
+    return { statusCode: 500, code: 'internal_error', message: 'Internal error' };
+  }
+}
+
+function fromHttpException(exception: HttpException): ErrorBody {
+  const statusCode = exception.getStatus();
+  const payload = exception.getResponse() as string | { message?: string | string[]; error?: string };
+  const raw = typeof payload === 'string' ? payload : payload.message;
+  if (Array.isArray(raw)) {
+    return { statusCode, code: 'validation_failed', message: raw.join('; '), details: raw };
+  }
+  const code = statusCode === 404 ? 'not_found' : snake(typeof payload === 'object' && payload.error ? payload.error : exception.name);
+  return { statusCode, code, message: raw ?? exception.message };
+}
+
+function snake(text: string): string {
+  return text
+    .replace(/Exception$/, '')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .replace(/\W+/g, '_')
+    .toLowerCase();
+}

@@ -1,0 +1,116 @@
+import { DatabaseTarget, parseDatabaseUrl } from '../database/database-url';
+import { ConfigReader } from './config-reader';
+
+export const CONFIG = Symbol('RELAY_CONFIG');
+export const DEFAULT_HMAC_SECRET = 'dev-secret';
+export const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+export interface RetrySettings {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  backoffSeconds: number;
+  maxBackoffSeconds: number;
+}
+
+export interface RelayConfig {
+  nodeEnv: string;
+  production: boolean;
+  port: number;
+  host: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'verbose';
+  databaseUrl: string;
+  database: DatabaseTarget;
+  /** Null means the built-in simulated LLM plays the LLM server. */
+  llmApiUrl: string | null;
+  llmApiKey: string | null;
+  llmForwardPath: string;
+  /** Null: derived from the port actually bound (see PublicUrls). */
+  publicBaseUrl: string | null;
+  callbackHmacSecret: string;
+  delivery: RetrySettings;
+  forward: RetrySettings;
+  retryAfterMaxSeconds: number;
+  llmCallbackTimeoutSeconds: number;
+  outboundTimeoutMs: number;
+  leaseMarginMs: number;
+  schedulerIntervalMs: number;
+  workerConcurrency: number;
+  relayApiKeys: string[];
+  allowPrivateWebhookUrls: boolean;
+  simulationEnabled: boolean;
+  simulationDelayMs: number;
+  intakeMaxBodyBytes: number;
+  callbackMaxBodyBytes: number;
+  shutdownGraceMs: number;
+}
+
+/**
+ * Reads and validates every variable at once, so a bad deployment fails with the full list
+ * of problems instead of one per restart.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const r = new ConfigReader(env);
+  const nodeEnv = r.string('NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const port = r.int('PORT', 8080, 0, 65535);
+  const llmApiUrl = r.optionalUrl('LLM_API_URL');
+  const config: RelayConfig = {
+    nodeEnv,
+    production,
+    port,
+    host: r.string('HOST', '0.0.0.0'),
+    logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'debug', ['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
+    databaseUrl: r.string('DATABASE_URL', 'sqlite:///./relay.db'),
+    database: readDatabase(r),
+    llmApiUrl,
+    llmApiKey: r.optionalString('LLM_API_KEY'),
+    llmForwardPath: r.path('LLM_FORWARD_PATH', '/v1/reviews'),
+    publicBaseUrl: r.optionalUrl('PUBLIC_BASE_URL')?.replace(/\/+$/, '') ?? null,
+    callbackHmacSecret: r.string('CALLBACK_HMAC_SECRET', DEFAULT_HMAC_SECRET),
+    delivery: {
+      maxRetries: r.int('CALLBACK_MAX_RETRIES', 6, 0, 100),
+      backoffSeconds: r.number('CALLBACK_BACKOFF_SECONDS', 2, 0, 86400),
+      maxBackoffSeconds: r.number('CALLBACK_MAX_BACKOFF_SECONDS', 3600, 0, 86400),
+    },
+    forward: {
+      maxRetries: r.int('FORWARD_MAX_RETRIES', 6, 0, 100),
+      backoffSeconds: r.number('FORWARD_BACKOFF_SECONDS', 2, 0, 86400),
+      maxBackoffSeconds: r.number('FORWARD_MAX_BACKOFF_SECONDS', 3600, 0, 86400),
+    },
+    retryAfterMaxSeconds: r.number('RETRY_AFTER_MAX_SECONDS', 3600, 0, 86400),
+    llmCallbackTimeoutSeconds: r.number('LLM_CALLBACK_TIMEOUT_SECONDS', 900, 0.01, 7 * 86400),
+    outboundTimeoutMs: Math.round(r.number('OUTBOUND_TIMEOUT_SECONDS', 10, 0.05, 300) * 1000),
+    leaseMarginMs: Math.round(r.number('LEASE_MARGIN_SECONDS', 20, 0.05, 300) * 1000),
+    schedulerIntervalMs: r.int('SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),
+    workerConcurrency: r.int('WORKER_CONCURRENCY', 16, 1, 1000),
+    relayApiKeys: r.list('RELAY_API_KEYS'),
+    allowPrivateWebhookUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', !production),
+    simulationEnabled: r.bool('SIMULATION_ENABLED', !production),
+    simulationDelayMs: r.int('SIMULATION_DELAY_MS', 500, 0, 600_000),
+    intakeMaxBodyBytes: r.int('INTAKE_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    callbackMaxBodyBytes: r.int('CALLBACK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
+    shutdownGraceMs: Math.round(r.number('SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000),
+  };
+  if (production) checkProductionSafety(config, r);
+  r.throwIfInvalid();
+  return config;
+}
+
+function readDatabase(r: ConfigReader): DatabaseTarget {
+  try {
+    return parseDatabaseUrl(r.string('DATABASE_URL', 'sqlite:///./relay.db'));
+  } catch (error) {
+    r.fail('DATABASE_URL', (error as Error).message.replace(/^DATABASE_URL /, ''));
+    return { kind: 'sqlite', file: ':memory:' };
+  }
+}
+
+function checkProductionSafety(config: RelayConfig, r: ConfigReader): void {
+  if (config.callbackHmacSecret === DEFAULT_HMAC_SECRET) {
+    r.fail('CALLBACK_HMAC_SECRET', 'must be set to a secret of your own in production (the default is public)');
+  } else if (config.callbackHmacSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
+    r.fail('CALLBACK_HMAC_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
+  }
+  if (config.relayApiKeys.length === 0) r.fail('RELAY_API_KEYS', 'must list at least one API key in production');
+  if (!config.llmApiUrl) r.fail('LLM_API_URL', 'must be set in production (the simulated LLM is for development)');
+}

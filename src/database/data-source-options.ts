@@ -1,0 +1,37 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DataSourceOptions } from 'typeorm';
+import { DeliveryAttempt } from '../jobs/attempt.entity';
+import { Job } from '../jobs/job.entity';
+import type { DatabaseTarget } from './database-url';
+import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
+
+export const ENTITIES = [Job, DeliveryAttempt];
+export const MIGRATIONS = [InitialSchema1764150000000];
+
+/** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
+export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsRun: true,
+    synchronize: false,
+    logging: ['error', 'warn'] as ('error' | 'warn')[],
+  };
+  if (target.kind === 'postgres') {
+    return { ...common, type: 'postgres', url: target.url, extra: { max: 10 } };
+  }
+  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: target.file,
+    enableWAL: target.file !== ':memory:',
+    // better-sqlite3's busy timeout: wait for another writer instead of failing with SQLITE_BUSY.
+    timeout: 10_000,
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('foreign_keys = ON');
+      db.pragma('synchronous = NORMAL');
+    },
+  };
+}

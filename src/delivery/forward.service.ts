@@ -1,0 +1,80 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CONFIG, type RelayConfig } from '../config/config';
+import { hashCallbackToken, newCallbackToken } from '../jobs/callback-token';
+import { failureOutcome } from '../jobs/job-outcome';
+import { JobTimelineService } from '../jobs/job-timeline.service';
+import { ClaimedJob, JobsService } from '../jobs/jobs.service';
+import { AttemptOutcome } from '../jobs/attempt.entity';
+import { judgeForward } from './attempt-result';
+import { LlmServerClient } from './llm-server.client';
+import { OutboundResponse } from './outbound-http';
+import { nextRetry, parseRetryAfter } from './retry-policy';
+
+/** The forward leg: one attempt to hand a claimed job to the LLM server. */
+@Injectable()
+export class ForwardService {
+  private readonly logger = new Logger(ForwardService.name);
+
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly timeline: JobTimelineService,
+    private readonly llm: LlmServerClient,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+  ) {}
+
+  /** Returns true when the job moved on to delivery (so a delivery attempt is due now). */
+  async attemptForward(claim: ClaimedJob): Promise<boolean> {
+    const token = newCallbackToken();
+    // The hash is stored before the request leaves, so a callback that beats the LLM's answer is recognised.
+    if (!(await this.jobs.addCallbackToken(claim, hashCallbackToken(token)))) return false;
+    const startedAt = Date.now();
+    const response = await this.llm.forward(claim.job, token);
+    const { outcome, movedToDelivery } = await this.settle(claim, response);
+    await this.timeline.recordAttempt({
+      jobId: claim.job.id,
+      leg: 'forward',
+      attemptNo: claim.attemptNo,
+      target: this.llm.target(),
+      statusCode: response.statusCode,
+      outcome,
+      error: response.error,
+      durationMs: response.durationMs,
+      startedAt,
+    });
+    this.logger.log(
+      `forward job=${claim.job.id} attempt=${claim.attemptNo} status=${response.statusCode ?? '-'} outcome=${outcome}` +
+        (response.error ? ` error="${response.error}"` : ''),
+    );
+    return movedToDelivery;
+  }
+
+  private async settle(
+    claim: ClaimedJob,
+    response: OutboundResponse,
+  ): Promise<{ outcome: AttemptOutcome; movedToDelivery: boolean }> {
+    const verdict = judgeForward(response);
+    if (verdict === 'success') {
+      // False here usually means the callback already arrived and moved the job on: nothing is lost.
+      await this.jobs.markProcessing(claim, this.config.llmCallbackTimeoutSeconds * 1000);
+      return { outcome: 'success', movedToDelivery: false };
+    }
+    if (verdict === 'retryable') {
+      const decision = nextRetry(
+        claim.attemptNo,
+        this.config.forward,
+        parseRetryAfter(response.retryAfter),
+        this.config.retryAfterMaxSeconds,
+      );
+      if (decision.retry) {
+        const scheduled = await this.jobs.scheduleRetry(claim, decision.delayMs);
+        return { outcome: scheduled ? 'retry' : 'stale', movedToDelivery: false };
+      }
+    }
+    const reason = response.statusCode !== null ? `HTTP ${response.statusCode}` : (response.error ?? 'no answer');
+    const failed = await this.jobs.failForward(
+      claim,
+      failureOutcome('forward_failed', `The LLM server did not accept the job after ${claim.attemptNo} attempt(s): ${reason}`),
+    );
+    return { outcome: failed ? 'failed' : 'stale', movedToDelivery: failed };
+  }
+}

@@ -1,0 +1,53 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { CONFIG, type RelayConfig } from '../config/config';
+import { PublicUrls } from '../config/public-urls';
+import type { Job } from '../jobs/job.entity';
+import { AgentPair, destroyAgents, trustedAgents } from './http-agents';
+import { OutboundResponse, postJson } from './outbound-http';
+
+/** Where the built-in simulated LLM listens inside this process when LLM_API_URL is unset. */
+export const SIMULATED_LLM_PREFIX = '/simulated-llm';
+
+/** Sends review jobs to the LLM server. */
+@Injectable()
+export class LlmServerClient implements OnModuleDestroy {
+  private readonly agents: AgentPair = trustedAgents();
+
+  constructor(
+    private readonly http: HttpService,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+    private readonly urls: PublicUrls,
+  ) {}
+
+  /** The forward URL without query, as shown in the job's timeline. */
+  target(): string {
+    const base = this.config.llmApiUrl ?? `${this.urls.loopbackBaseUrl()}${SIMULATED_LLM_PREFIX}`;
+    return `${base.replace(/\/+$/, '')}${this.config.llmForwardPath}`;
+  }
+
+  forward(job: Job, callbackToken: string): Promise<OutboundResponse> {
+    const body = {
+      job_id: job.id,
+      submission_id: job.submissionId,
+      student_id: job.studentId,
+      file_refs: job.fileRefs,
+      metadata: job.metadata ?? {},
+      callback_url: this.urls.callbackUrl(job.id, callbackToken),
+      callback_token: callbackToken,
+    };
+    const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
+    if (this.config.llmApiKey) headers.authorization = `Bearer ${this.config.llmApiKey}`;
+    return postJson(this.http.axiosRef, {
+      url: this.target(),
+      body: JSON.stringify(body),
+      headers,
+      deadlineMs: this.config.outboundTimeoutMs,
+      agents: this.agents,
+    });
+  }
+
+  onModuleDestroy(): void {
+    destroyAgents(this.agents);
+  }
+}

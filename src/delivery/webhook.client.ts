@@ -1,0 +1,51 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { CONFIG, type RelayConfig } from '../config/config';
+import type { Job } from '../jobs/job.entity';
+import { AgentPair, destroyAgents, webhookAgents } from './http-agents';
+import { OutboundResponse, postJson } from './outbound-http';
+import { signDelivery, webhookIdFor } from './signer';
+
+/** The body the web service receives; `error` only when `ok` is false. */
+export function deliveryPayload(job: Job): Record<string, unknown> {
+  const payload: Record<string, unknown> = {
+    job_id: job.id,
+    submission_id: job.submissionId,
+    ok: job.ok === true,
+    result: job.result ?? null,
+  };
+  if (job.ok !== true) {
+    payload.error = { code: job.errorCode ?? 'llm_error', message: job.errorMessage ?? 'The review failed' };
+  }
+  return payload;
+}
+
+/** Posts signed results to the web service's webhook. */
+@Injectable()
+export class WebhookClient implements OnModuleDestroy {
+  private readonly agents: AgentPair;
+
+  constructor(
+    private readonly http: HttpService,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+  ) {
+    this.agents = webhookAgents(config.allowPrivateWebhookUrls);
+  }
+
+  deliver(job: Job): Promise<OutboundResponse> {
+    const body = JSON.stringify(deliveryPayload(job));
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = signDelivery(this.config.callbackHmacSecret, webhookIdFor(job.id), timestamp, body);
+    return postJson(this.http.axiosRef, {
+      url: job.webhookUrl,
+      body,
+      headers: { ...headers, 'user-agent': 'llm-relay' },
+      deadlineMs: this.config.outboundTimeoutMs,
+      agents: this.agents,
+    });
+  }
+
+  onModuleDestroy(): void {
+    destroyAgents(this.agents);
+  }
+}

@@ -1,0 +1,41 @@
+import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { epochMs } from '../database/columns';
+
+export type AttemptLeg = 'forward' | 'delivery';
+/** success: done; retry: another attempt is scheduled; failed: this leg gave up; stale: the lease was lost meanwhile. */
+export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale';
+
+/** One row per outbound attempt of either leg, for the job's timeline. */
+@Entity({ name: 'delivery_attempts' })
+@Index('idx_attempts_job', ['jobId', 'id'])
+export class DeliveryAttempt {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ name: 'job_id', type: 'varchar', length: 40 })
+  jobId: string;
+
+  @Column({ type: 'varchar', length: 10 })
+  leg: AttemptLeg;
+
+  @Column({ name: 'attempt_no', type: 'integer' })
+  attemptNo: number;
+
+  @Column({ type: 'varchar', length: 2048 })
+  target: string;
+
+  @Column({ name: 'status_code', type: 'integer', nullable: true })
+  statusCode: number | null;
+
+  @Column({ type: 'varchar', length: 10 })
+  outcome: AttemptOutcome;
+
+  @Column({ type: 'varchar', length: 500, nullable: true })
+  error: string | null;
+
+  @Column({ name: 'duration_ms', type: 'integer' })
+  durationMs: number;
+
+  @Column({ name: 'started_at', type: 'bigint', transformer: epochMs })
+  startedAt: number;
+}

@@ -1,0 +1,36 @@
+export const JOB_STATUSES = ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses in which a job still has work to do: the scheduler looks only at these. */
+export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'delivering'];
+export const FINISHED_STATUSES: readonly JobStatus[] = ['delivered', 'delivery_failed'];
+
+/**
+ * Legal moves. `queued → delivering` exists because a callback is accepted from the moment the forward is sent,
+ * and a fast LLM may call back before its answer to the forward request has been recorded; it is also the move
+ * taken when the forward is exhausted.
+ */
+const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
+  queued: ['processing', 'delivering'],
+  processing: ['delivering'],
+  delivering: ['delivered', 'delivery_failed'],
+  delivered: ['delivering'],
+  delivery_failed: ['delivering'],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export function assertTransition(from: JobStatus, to: JobStatus): void {
+  if (!canTransition(from, to)) throw new Error(`Illegal job transition ${from} → ${to}`);
+}
+
+/** Every status from which `to` may be reached: the `WHERE status IN (…)` of a conditional update. */
+export function sourcesOf(to: JobStatus): JobStatus[] {
+  return JOB_STATUSES.filter((from) => canTransition(from, to));
+}
+
+export function isJobStatus(value: unknown): value is JobStatus {
+  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
+}

@@ -1,0 +1,104 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs, jsonText } from '../database/columns';
+import type { JobStatus } from './job-status';
+
+export interface FileRef {
+  url: string;
+  name?: string;
+  content_type?: string;
+}
+
+export interface JobError {
+  code: string;
+  message: string;
+}
+
+@Entity({ name: 'jobs' })
+@Index('idx_jobs_due', ['status', 'nextAttemptAt'])
+@Index('idx_jobs_submission', ['submissionId'])
+export class Job {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'submission_id', type: 'varchar', length: 200 })
+  submissionId: string;
+
+  @Column({ name: 'student_id', type: 'varchar', length: 200, nullable: true })
+  studentId: string | null;
+
+  @Column({ name: 'file_refs', type: 'text', transformer: jsonText })
+  fileRefs: FileRef[];
+
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  metadata: Record<string, unknown> | null;
+
+  @Column({ name: 'webhook_url', type: 'varchar', length: 2048 })
+  webhookUrl: string;
+
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true, unique: true })
+  idempotencyKey: string | null;
+
+  /** SHA-256 of the canonical request body, to tell a retried request from a reused key. */
+  @Column({ name: 'request_hash', type: 'varchar', length: 64 })
+  requestHash: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  status: JobStatus;
+
+  @Column({ type: 'boolean', nullable: true })
+  ok: boolean | null;
+
+  @Column({ type: 'text', nullable: true, transformer: jsonText })
+  result: unknown;
+
+  @Column({ name: 'error_code', type: 'varchar', length: 40, nullable: true })
+  errorCode: string | null;
+
+  @Column({ name: 'error_message', type: 'varchar', length: 1000, nullable: true })
+  errorMessage: string | null;
+
+  /** SHA-256 of the recorded outcome, so a repeated callback can be told from a conflicting one. */
+  @Column({ name: 'outcome_hash', type: 'varchar', length: 64, nullable: true })
+  outcomeHash: string | null;
+
+  /**
+   * SHA-256 hashes of the callback credentials issued, comma-separated. A fresh credential is issued with each
+   * forward attempt (only hashes are stored, so a retry after a crash cannot resend an old one); any of them is valid.
+   */
+  @Column({ name: 'callback_token_hashes', type: 'text', default: '' })
+  callbackTokenHashes: string;
+
+  @Column({ name: 'forward_attempts', type: 'integer', default: 0 })
+  forwardAttempts: number;
+
+  @Column({ name: 'delivery_attempts', type: 'integer', default: 0 })
+  deliveryAttempts: number;
+
+  /** When the current leg is next due: a forward, a delivery, or (while processing) the callback deadline. */
+  @Column({ name: 'next_attempt_at', type: 'bigint', nullable: true, transformer: epochMs })
+  nextAttemptAt: number | null;
+
+  @Column({ name: 'lease_token', type: 'varchar', length: 40, nullable: true })
+  leaseToken: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  leaseExpiresAt: number | null;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  updatedAt: number;
+
+  @Column({ name: 'forwarded_at', type: 'bigint', nullable: true, transformer: epochMs })
+  forwardedAt: number | null;
+
+  @Column({ name: 'callback_deadline_at', type: 'bigint', nullable: true, transformer: epochMs })
+  callbackDeadlineAt: number | null;
+
+  @Column({ name: 'outcome_at', type: 'bigint', nullable: true, transformer: epochMs })
+  outcomeAt: number | null;
+
+  @Column({ name: 'delivered_at', type: 'bigint', nullable: true, transformer: epochMs })
+  deliveredAt: number | null;
+}

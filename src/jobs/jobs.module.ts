@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DeliveryAttempt } from './attempt.entity';
+import { Job } from './job.entity';
+import { JobTimelineService } from './job-timeline.service';
+import { JobsService } from './jobs.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Job, DeliveryAttempt])],
+  providers: [JobsService, JobTimelineService],
+  exports: [JobsService, JobTimelineService],
+})
+export class JobsModule {}

@@ -1,0 +1,48 @@
+import { Body, Controller, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiQuery,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
+import { LlmCallbackService } from './llm-callback.service';
+
+@ApiTags('llm-callback')
+@Controller('v1/llm/callback')
+export class LlmCallbackController {
+  constructor(private readonly callbacks: LlmCallbackService) {}
+
+  @Post(':job_id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "The LLM server's webhook",
+    description:
+      'Authenticated by the per-job credential the relay sent with the job: POST to the callback_url as given (it ' +
+      'carries ?token=…) or send Authorization: Bearer <callback_token>. The first result wins; the same result again ' +
+      'is a no-op (status "duplicate"), a different one is 409.',
+  })
+  @ApiQuery({ name: 'token', required: false, description: 'The callback credential (already in callback_url)' })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
+  @ApiUnauthorizedResponse({ description: 'Missing or wrong callback credential', type: ErrorBodyDto })
+  @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
+  receive(
+    @Param('job_id') jobId: string,
+    @Body() callback: LlmCallbackDto,
+    @Query('token') queryToken?: unknown,
+    @Headers('authorization') authorization?: string,
+  ): Promise<CallbackAckDto> {
+    return this.callbacks.acceptCallback(jobId, presentedToken(queryToken, authorization), callback);
+  }
+}
+
+function presentedToken(queryToken: unknown, authorization: string | undefined): string | undefined {
+  const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
+  if (bearer) return bearer;
+  return typeof queryToken === 'string' ? queryToken : undefined;
+}

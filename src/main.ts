@@ -1,0 +1,25 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createRelayApp } from './bootstrap';
+import { ConfigError } from './config/config-reader';
+import { loadConfig, type RelayConfig } from './config/config';
+
+async function main(): Promise<void> {
+  let config: RelayConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  const app = await createRelayApp(config);
+  await app.listen(config.port, config.host);
+  const logger = new Logger('Relay');
+  logger.log(`listening on ${config.host}:${config.port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`relay failed to start: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

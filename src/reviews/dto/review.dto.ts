@@ -1,0 +1,142 @@
+import { DeliveryAttempt } from '../../jobs/attempt.entity';
+import { Job } from '../../jobs/job.entity';
+import type { JobStatus } from '../../jobs/job-status';
+import { webhookIdFor } from '../../delivery/signer';
+
+export function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+export class ReviewAcceptedDto {
+  /** @example "job_3f9c2a7be0d14c55a1e6b0c7d8e9f012" */
+  job_id: string;
+  /** @example "queued" */
+  status: JobStatus;
+
+  static from(job: Pick<Job, 'id' | 'status'>): ReviewAcceptedDto {
+    return { job_id: job.id, status: job.status };
+  }
+}
+
+export class JobErrorDto {
+  /**
+   * Why the review has no result.
+   * @example "llm_timeout"
+   */
+  code: 'forward_failed' | 'llm_timeout' | 'llm_error';
+  /** @example "The LLM did not call back within 900 seconds" */
+  message: string;
+}
+
+export class DeliverySummaryDto {
+  /** `webhook-id` of every delivery of this job: stable across retries, for receivers to dedupe. */
+  webhook_id: string;
+  /** Attempts in the current round (redeliver starts a new round). */
+  attempts: number;
+  /** HTTP status of the last attempt, or null when none answered. */
+  last_status_code: number | null;
+  /** Transport error of the last attempt, if any. */
+  last_error: string | null;
+  last_attempt_at: string | null;
+  /** When the next attempt is due, while the job is delivering. */
+  next_attempt_at: string | null;
+}
+
+export class ReviewDto {
+  job_id: string;
+  submission_id: string;
+  student_id: string | null;
+  /** queued → processing → delivering → delivered or delivery_failed */
+  status: JobStatus;
+  /** Null until the LLM's result (or a failure) is known. */
+  ok: boolean | null;
+  /** The LLM's result as it sent it. */
+  result: unknown;
+  /** Set when ok is false. */
+  error: JobErrorDto | null;
+  webhook_url: string;
+  forward_attempts: number;
+  created_at: string;
+  updated_at: string;
+  /** When the LLM accepted the job. */
+  forwarded_at: string | null;
+  /** Until when the LLM's callback is awaited. */
+  callback_deadline_at: string | null;
+  /** When the result or failure became known. */
+  completed_at: string | null;
+  delivered_at: string | null;
+  delivery: DeliverySummaryDto;
+
+  static from(job: Job, lastDelivery: DeliveryAttempt | null): ReviewDto {
+    return {
+      job_id: job.id,
+      submission_id: job.submissionId,
+      student_id: job.studentId,
+      status: job.status,
+      ok: job.ok,
+      result: job.result ?? null,
+      error: job.errorCode ? { code: job.errorCode as JobErrorDto['code'], message: job.errorMessage ?? '' } : null,
+      webhook_url: job.webhookUrl,
+      forward_attempts: job.forwardAttempts,
+      created_at: new Date(job.createdAt).toISOString(),
+      updated_at: new Date(job.updatedAt).toISOString(),
+      forwarded_at: isoOrNull(job.forwardedAt),
+      callback_deadline_at: isoOrNull(job.callbackDeadlineAt),
+      completed_at: isoOrNull(job.outcomeAt),
+      delivered_at: isoOrNull(job.deliveredAt),
+      delivery: {
+        webhook_id: webhookIdFor(job.id),
+        attempts: job.deliveryAttempts,
+        last_status_code: lastDelivery?.statusCode ?? null,
+        last_error: lastDelivery?.error ?? null,
+        last_attempt_at: isoOrNull(lastDelivery?.startedAt ?? null),
+        next_attempt_at: job.status === 'delivering' ? isoOrNull(job.nextAttemptAt) : null,
+      },
+    };
+  }
+}
+
+export class ReviewListDto {
+  items: ReviewDto[];
+  /** Jobs matching the filter in all. */
+  total: number;
+  limit: number;
+  offset: number;
+  /** Offset of the next page, or null on the last. */
+  next_offset: number | null;
+}
+
+export class AttemptDto {
+  /** forward: relay → LLM; delivery: relay → web service. */
+  leg: 'forward' | 'delivery';
+  /** 1 for the first attempt of the leg (per delivery round). */
+  attempt_no: number;
+  /** URL called (query strings redacted). */
+  target: string;
+  /** HTTP status, or null when no answer came. */
+  status_code: number | null;
+  /** success, retry (another attempt scheduled), failed (leg gave up) or stale (lease lost meanwhile). */
+  outcome: 'success' | 'retry' | 'failed' | 'stale';
+  error: string | null;
+  duration_ms: number;
+  started_at: string;
+
+  static from(attempt: DeliveryAttempt): AttemptDto {
+    return {
+      leg: attempt.leg,
+      attempt_no: attempt.attemptNo,
+      target: attempt.target,
+      status_code: attempt.statusCode,
+      outcome: attempt.outcome,
+      error: attempt.error,
+      duration_ms: attempt.durationMs,
+      started_at: new Date(attempt.startedAt).toISOString(),
+    };
+  }
+}
+
+export class AttemptListDto {
+  job_id: string;
+  items: AttemptDto[];
+}
+

@@ -1,0 +1,76 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
+import { DomainError } from '../common/domain-errors';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { CreateReviewDto } from './dto/create-review.dto';
+import { ListReviewsQueryDto } from './dto/list-reviews.dto';
+import { AttemptListDto, ReviewAcceptedDto, ReviewDto, ReviewListDto } from './dto/review.dto';
+import { ReviewsService } from './reviews.service';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@ApiTags('reviews')
+@ApiSecurity(API_KEY_SCHEME)
+@ApiBearerAuth(BEARER_SCHEME)
+@ApiUnauthorizedResponse({ description: 'Missing or wrong API key', type: ErrorBodyDto })
+@UseGuards(ApiKeyGuard)
+@Controller('v1/reviews')
+export class ReviewsController {
+  constructor(private readonly reviews: ReviewsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body → same job; same key, other body → 409' })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
+  @ApiConflictResponse({ description: 'Idempotency-Key reused with another body', type: ErrorBodyDto })
+  async create(
+    @Body() dto: CreateReviewDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<ReviewAcceptedDto> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new DomainError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+    }
+    return ReviewAcceptedDto.from(await this.reviews.submit(dto, idempotencyKey));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List jobs, newest first' })
+  list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
+    return this.reviews.list(query);
+  }
+
+  @Get(':job_id')
+  @ApiOperation({ summary: 'Read a job: status, result and delivery summary' })
+  @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  get(@Param('job_id') jobId: string): Promise<ReviewDto> {
+    return this.reviews.describe(jobId);
+  }
+
+  @Get(':job_id/attempts')
+  @ApiOperation({ summary: "The job's timeline: every forward and delivery attempt" })
+  @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  attempts(@Param('job_id') jobId: string): Promise<AttemptListDto> {
+    return this.reviews.attempts(jobId);
+  }
+
+  @Post(':job_id/redeliver')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Deliver a finished job again (e.g. after delivery_failed)' })
+  @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  @ApiConflictResponse({ description: 'The job is not finished yet', type: ErrorBodyDto })
+  async redeliver(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
+    return ReviewAcceptedDto.from(await this.reviews.redeliver(jobId));
+  }
+}

@@ -1,0 +1,91 @@
+import { Injectable } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { canonicalJson, sha256Hex } from '../common/canonical-json';
+import { IdempotencyConflictError, JobNotFinishedError } from '../common/domain-errors';
+import { WorkScheduler } from '../delivery/work.scheduler';
+import { Job } from '../jobs/job.entity';
+import { JobTimelineService } from '../jobs/job-timeline.service';
+import { JobsService } from '../jobs/jobs.service';
+import { CreateReviewDto } from './dto/create-review.dto';
+import { ListReviewsQueryDto } from './dto/list-reviews.dto';
+import { AttemptDto, AttemptListDto, ReviewDto, ReviewListDto } from './dto/review.dto';
+
+@Injectable()
+export class ReviewsService {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly timeline: JobTimelineService,
+    private readonly scheduler: WorkScheduler,
+  ) {}
+
+  /** Stores the job and returns at once; the forward starts right after the commit, not at the next tick. */
+  async submit(dto: CreateReviewDto, idempotencyKey: string | undefined): Promise<Job> {
+    const requestHash = sha256Hex(canonicalJson(dto));
+    if (idempotencyKey) {
+      const existing = await this.timeline.findByIdempotencyKey(idempotencyKey);
+      if (existing) return sameRequestOrConflict(existing, requestHash);
+    }
+    let job: Job;
+    try {
+      job = await this.jobs.create({
+        submissionId: dto.submission_id,
+        studentId: dto.student_id ?? null,
+        fileRefs: dto.file_refs.map((ref) => ({ ...ref })),
+        metadata: dto.metadata ?? null,
+        webhookUrl: dto.webhook_url,
+        idempotencyKey: idempotencyKey ?? null,
+        requestHash,
+      });
+    } catch (error) {
+      // Two requests with one key raced: the loser answers with the winner's job.
+      const winner = idempotencyKey && isUniqueViolation(error) ? await this.timeline.findByIdempotencyKey(idempotencyKey) : null;
+      if (!winner) throw error;
+      return sameRequestOrConflict(winner, requestHash);
+    }
+    this.scheduler.kick();
+    return job;
+  }
+
+  async describe(jobId: string): Promise<ReviewDto> {
+    const job = await this.timeline.getJob(jobId);
+    return ReviewDto.from(job, await this.timeline.lastAttempt(job.id, 'delivery'));
+  }
+
+  async list(query: ListReviewsQueryDto): Promise<ReviewListDto> {
+    const { items, total } = await this.timeline.listJobs({
+      status: query.status,
+      submissionId: query.submission_id,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    const reviews = await Promise.all(
+      items.map(async (job) => ReviewDto.from(job, await this.timeline.lastAttempt(job.id, 'delivery'))),
+    );
+    const nextOffset = query.offset + items.length;
+    return { items: reviews, total, limit: query.limit, offset: query.offset, next_offset: nextOffset < total ? nextOffset : null };
+  }
+
+  async attempts(jobId: string): Promise<AttemptListDto> {
+    const job = await this.timeline.getJob(jobId);
+    const attempts = await this.timeline.listAttempts(job.id);
+    return { job_id: job.id, items: attempts.map((attempt) => AttemptDto.from(attempt)) };
+  }
+
+  async redeliver(jobId: string): Promise<Job> {
+    const job = await this.timeline.getJob(jobId);
+    if (!(await this.jobs.requeueDelivery(job.id))) throw new JobNotFinishedError(job.status);
+    this.scheduler.kick();
+    return this.timeline.getJob(job.id);
+  }
+}
+
+function sameRequestOrConflict(existing: Job, requestHash: string): Job {
+  if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
+  return existing;
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const code = (error.driverError as { code?: string } | undefined)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

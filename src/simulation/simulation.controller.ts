@@ -1,0 +1,47 @@
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SimulationDisabledError } from '../common/domain-errors';
+import { ErrorBodyDto } from '../common/error-body.dto';
+import { CONFIG, type RelayConfig } from '../config/config';
+import { SIMULATED_LLM_PREFIX } from '../delivery/llm-server.client';
+import { CallbackAckDto } from '../llm-callback/dto/llm-callback.dto';
+import { LlmCallbackService } from '../llm-callback/llm-callback.service';
+import { SimulatedForwardDto, SimulateLlmDto } from './dto/simulate-llm.dto';
+import { SimulatedLlmServer } from './simulated-llm.server';
+import { simulatedReview } from './simulated-review';
+
+@ApiTags('simulation')
+@Controller()
+export class SimulationController {
+  constructor(
+    private readonly callbacks: LlmCallbackService,
+    private readonly simulatedLlm: SimulatedLlmServer,
+    @Inject(CONFIG) private readonly config: RelayConfig,
+  ) {}
+
+  @Post('simulate-llm/:job_id')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Imitate the LLM's callback for a job",
+    description:
+      'Feeds {ok, result} through the same path as the real callback (no credential needed); an empty body ' +
+      'generates a plausible result. Off in production unless SIMULATION_ENABLED=true.',
+  })
+  @ApiNotFoundResponse({ description: 'No such job, or simulation disabled', type: ErrorBodyDto })
+  simulate(@Param('job_id') jobId: string, @Body() body: SimulateLlmDto = {}): Promise<CallbackAckDto> {
+    if (!this.config.simulationEnabled) throw new SimulationDisabledError();
+    const ok = body.ok ?? true;
+    const result = body.result !== undefined ? body.result : ok ? simulatedReview(jobId) : null;
+    return this.callbacks.recordResult(jobId, { ok, result });
+  }
+
+  /** The built-in LLM server used when LLM_API_URL is unset: accepts the job, calls back a moment later. */
+  @Post(`${SIMULATED_LLM_PREFIX.slice(1)}/*path`)
+  @HttpCode(202)
+  @ApiExcludeEndpoint()
+  acceptForward(@Body() forward: SimulatedForwardDto): { accepted: boolean } {
+    if (this.config.llmApiUrl !== null) throw new SimulationDisabledError();
+    this.simulatedLlm.scheduleCallback(forward.job_id, forward.callback_token);
+    return { accepted: true };
+  }
+}

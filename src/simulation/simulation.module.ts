@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { LlmCallbackModule } from '../llm-callback/llm-callback.module';
+import { SimulatedLlmServer } from './simulated-llm.server';
+import { SimulationController } from './simulation.controller';
+
+@Module({
+  imports: [LlmCallbackModule],
+  controllers: [SimulationController],
+  providers: [SimulatedLlmServer],
+})
+export class SimulationModule {}
