@@ -29,7 +29,8 @@ export function parseRetryAfter(header: string | undefined, nowMs: number = Date
   if (!header) return null;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
+  // HTTP dates name a weekday or month; V8's Date.parse would also read things like "-5".
+  const date = /[a-z]{3}/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN;
   if (Number.isNaN(date)) return null;
   return Math.max(0, (date - nowMs) / 1000);
 }

@@ -1,0 +1,27 @@
+import { assertTransition, canTransition, JOB_STATUSES, JobStatus, sourcesOf } from './job-status';
+
+const LEGAL: [JobStatus, JobStatus][] = [
+  ['queued', 'processing'],
+  ['queued', 'delivering'],
+  ['processing', 'delivering'],
+  ['delivering', 'delivered'],
+  ['delivering', 'delivery_failed'],
+  ['delivered', 'delivering'],
+  ['delivery_failed', 'delivering'],
+];
+
+describe('job status transitions', () => {
+  const all = JOB_STATUSES.flatMap((from) => JOB_STATUSES.map((to) => [from, to] as [JobStatus, JobStatus]));
+
+  it.each(all)('%s → %s is legal only if listed', (from, to) => {
+    const legal = LEGAL.some(([a, b]) => a === from && b === to);
+    expect(canTransition(from, to)).toBe(legal);
+    if (legal) expect(() => assertTransition(from, to)).not.toThrow();
+    else expect(() => assertTransition(from, to)).toThrow(`Illegal job transition ${from} → ${to}`);
+  });
+
+  it('lists the sources of a target state for conditional updates', () => {
+    expect(sourcesOf('delivering').sort()).toEqual(['delivered', 'delivery_failed', 'processing', 'queued']);
+    expect(sourcesOf('queued')).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { createRelayApp } from '../../src/bootstrap';
+import { loadConfig, type RelayConfig } from '../../src/config/config';
+import { WorkScheduler } from '../../src/delivery/work.scheduler';
+
+/** Settings that make retries and ticks fast enough for tests: time is driven by configuration, not sleeps. */
+export const FAST: NodeJS.ProcessEnv = {
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'error',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  SCHEDULER_INTERVAL_MS: '50',
+  CALLBACK_BACKOFF_SECONDS: '0.02',
+  FORWARD_BACKOFF_SECONDS: '0.02',
+  OUTBOUND_TIMEOUT_SECONDS: '2',
+  SIMULATION_DELAY_MS: '10',
+};
+
+export function tempDir(prefix = 'relay-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface RunningRelay {
+  app: NestExpressApplication;
+  config: RelayConfig;
+  url: string;
+  http: ReturnType<typeof request>;
+  scheduler: WorkScheduler;
+  close(): Promise<void>;
+}
+
+/** Boots the real AppModule on a real SQLite file (unless DATABASE_URL says otherwise) on a loopback port. */
+export async function startRelay(env: NodeJS.ProcessEnv = {}): Promise<RunningRelay> {
+  const dir = tempDir();
+  const config = loadConfig({ ...FAST, DATABASE_URL: `sqlite:///${dir}/relay.db`, ...env });
+  const app = await createRelayApp(config);
+  await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  return {
+    app,
+    config,
+    url,
+    http: request(url),
+    scheduler: app.get(WorkScheduler),
+    close: async () => {
+      await app.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function reviewBody(webhookUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    submission_id: 'subm-001',
+    student_id: 'stu-42',
+    file_refs: [{ url: 'https://files.example.com/1.pdf' }],
+    metadata: { course: 'ML-101' },
+    webhook_url: webhookUrl,
+    ...overrides,
+  };
+}
