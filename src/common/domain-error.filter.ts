@@ -9,16 +9,6 @@ interface ErrorBody {
   details?: unknown;
 }
 
-/** Errors raised by body-parser carry a `type`; these are the client's fault, never a 500. */
-const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
-  'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
-  'entity.too.large': [413, 'payload_too_large', 'The request body is larger than this route accepts'],
-  'encoding.unsupported': [415, 'unsupported_encoding', 'Unsupported Content-Encoding'],
-  'charset.unsupported': [415, 'unsupported_charset', 'JSON bodies must be UTF-8'],
-  'request.aborted': [400, 'request_aborted', 'The request body was cut off'],
-  'request.size.invalid': [400, 'request_size_invalid', 'Content-Length does not match the body'],
-};
-
 /** The one place where errors become HTTP answers: `{statusCode, code, message, details?}`. */
 @Catch()
 export class DomainErrorFilter implements ExceptionFilter {
@@ -39,11 +29,6 @@ export class DomainErrorFilter implements ExceptionFilter {
       return details === undefined ? { statusCode: status, code, message } : { statusCode: status, code, message, details };
     }
     if (exception instanceof HttpException) return fromHttpException(exception);
-    const parserError = BODY_PARSER_ERRORS[(exception as { type?: string })?.type ?? ''];
-    if (parserError) {
-      const [statusCode, code, message] = parserError;
-      return { statusCode, code, message };
-    }
     return { statusCode: 500, code: 'internal_error', message: 'Internal error' };
   }
 }

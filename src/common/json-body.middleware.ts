@@ -6,6 +6,15 @@ import { DomainError } from './domain-errors';
 
 export const MAX_JSON_DEPTH = 32;
 const CALLBACK_PATH = /^\/v1\/llm\/callback\//;
+/** Errors raised by body-parser carry a `type`; all are the client's fault, never a 500. */
+const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'The request body is larger than this route accepts'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'Unsupported Content-Encoding'],
+  'charset.unsupported': [415, 'unsupported_charset', 'JSON bodies must be UTF-8'],
+  'request.aborted': [400, 'request_aborted', 'The request body was cut off'],
+  'request.size.invalid': [400, 'request_size_invalid', 'Content-Length does not match the body'],
+};
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 export function isJsonContentType(header: string | undefined): boolean {
@@ -40,7 +49,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     }
     const parser = CALLBACK_PATH.test(req.path) ? this.callbackParser : this.intakeParser;
     parser(req, res, (error?: unknown) => {
-      if (error) return next(error);
+      if (error) return next(asDomainError(error));
       if (req.body === undefined) req.body = {};
       if (jsonDepth(req.body) > MAX_JSON_DEPTH) {
         return next(new DomainError(400, 'too_deeply_nested', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`));
@@ -48,6 +57,11 @@ export class JsonBodyMiddleware implements NestMiddleware {
       next();
     });
   }
+}
+
+function asDomainError(error: unknown): unknown {
+  const known = BODY_PARSER_ERRORS[(error as { type?: string }).type ?? ''];
+  return known ? new DomainError(...known) : error;
 }
 
 function hasBody(req: Request): boolean {
