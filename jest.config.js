@@ -19,6 +19,7 @@ module.exports = {
   transformIgnorePatterns: [
     '/node_modules/(?!(@nestjs|uid|load-esm|file-type|strtok3|token-types|@tokenizer|uint8array-extras|request-filtering-agent|ipaddr.js)/)',
   ],
+  globalSetup: '<rootDir>/test/support/global-setup.js',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { createRelayApp } from './bootstrap';
 import { ConfigError } from './config/config-reader';
 import { loadConfig, type RelayConfig } from './config/config';
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   }
   const app = await createRelayApp(config);
   await app.listen(config.port, config.host);
-  const logger = new Logger('Relay');
-  logger.log(`listening on ${config.host}:${config.port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  new Logger('Relay').log(`listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
 }
 
 main().catch((error: Error) => {

@@ -1,0 +1,38 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { eventually } from './fake-server';
+import { FAST } from './relay';
+
+const MAIN = path.resolve(__dirname, '../../dist/main.js');
+
+/** The built relay (`node dist/main.js`) as a separate process, so a test can really kill it. */
+export class RelayProcess {
+  output = '';
+  url = '';
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(env: NodeJS.ProcessEnv): Promise<RelayProcess> {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, ...FAST, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const relay = new RelayProcess(child);
+    child.stdout!.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
+    const port = await eventually(() => /listening on [^:]+:(\d+)/.exec(relay.output)?.[1], 'the relay to listen', 20_000);
+    relay.url = `http://127.0.0.1:${port}`;
+    return relay;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Stops the process as a crash would: no shutdown hooks, nothing flushed. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+}
