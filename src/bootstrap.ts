@@ -14,7 +14,6 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   });
   app.disable('x-powered-by');
   app.set('trust proxy', 1);
-  app.enableShutdownHooks();
   setUpSwagger(app);
   return app;
 }

@@ -15,9 +15,32 @@ async function main(): Promise<void> {
     process.exit(78);
   }
   const app = await createRelayApp(config);
+  stopGracefullyOn(['SIGTERM', 'SIGINT'], () => app.close());
   await app.listen(config.port, config.host);
   const { port } = app.getHttpServer().address() as AddressInfo;
   new Logger('Relay').log(`listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
+}
+
+/**
+ * Nest's own shutdown hooks re-raise the signal after closing, so the process would end "killed by SIGTERM"; an
+ * orderly stop should exit 0 once the app (scheduler drain included) has closed.
+ */
+function stopGracefullyOn(signals: NodeJS.Signals[], close: () => Promise<void>): void {
+  let stopping = false;
+  for (const signal of signals) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      new Logger('Relay').log(`${signal} received: draining`);
+      close().then(
+        () => process.exit(0),
+        (error: Error) => {
+          process.stderr.write(`shutdown failed: ${error.message}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
 }
 
 main().catch((error: Error) => {

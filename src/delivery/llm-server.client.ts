@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { PublicUrls } from '../config/public-urls';
 import type { Job } from '../jobs/job.entity';
@@ -11,7 +11,7 @@ export const SIMULATED_LLM_PREFIX = '/simulated-llm';
 
 /** Sends review jobs to the LLM server. */
 @Injectable()
-export class LlmServerClient implements OnModuleDestroy {
+export class LlmServerClient implements OnApplicationShutdown {
   private readonly agents: AgentPair = trustedAgents();
 
   constructor(
@@ -47,7 +47,8 @@ export class LlmServerClient implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /** After the scheduler has drained (beforeApplicationShutdown), never before. */
+  onApplicationShutdown(): void {
     destroyAgents(this.agents);
   }
 }

@@ -1,5 +1,5 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, webhookAgents } from './http-agents';
@@ -22,7 +22,7 @@ export function deliveryPayload(job: Job): Record<string, unknown> {
 
 /** Posts signed results to the web service's webhook. */
 @Injectable()
-export class WebhookClient implements OnModuleDestroy {
+export class WebhookClient implements OnApplicationShutdown {
   private readonly agents: AgentPair;
 
   constructor(
@@ -45,7 +45,8 @@ export class WebhookClient implements OnModuleDestroy {
     });
   }
 
-  onModuleDestroy(): void {
+  /** After the scheduler has drained (beforeApplicationShutdown), never before. */
+  onApplicationShutdown(): void {
     destroyAgents(this.agents);
   }
 }

@@ -32,7 +32,7 @@ export class ReviewsController {
   @Post()
   @HttpCode(202)
   @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body → same job; same key, other body → 409' })
+  @ApiHeader({ name: 'idempotency-key', required: false, description: 'Same key and body → same job; same key, other body → 409' })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'Idempotency-Key reused with another body', type: ErrorBodyDto })
   async create(

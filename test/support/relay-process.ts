@@ -11,8 +11,9 @@ export class RelayProcess {
   url = '';
   private constructor(private readonly child: ChildProcess) {}
 
-  static async start(env: NodeJS.ProcessEnv): Promise<RelayProcess> {
+  static async start(env: NodeJS.ProcessEnv, cwd?: string): Promise<RelayProcess> {
     const child = spawn(process.execPath, [MAIN], {
+      cwd,
       env: { ...process.env, ...FAST, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -28,6 +29,16 @@ export class RelayProcess {
     return this.child.pid;
   }
 
+  /** Resolves with the exit code once the process has ended on its own (e.g. after SIGTERM). */
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Stops the process as a crash would: no shutdown hooks, nothing flushed. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
     if (this.child.exitCode !== null) return this.child.exitCode;
@@ -35,4 +46,22 @@ export class RelayProcess {
     this.child.kill(signal);
     return exited;
   }
+}
+
+/** Runs `node dist/main.js` expecting it to stop by itself; returns its exit code and output. */
+export function runUntilExit(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...FAST, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`relay did not exit within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
 }
