@@ -60,7 +60,7 @@ describe('crash safety (real process, kill -9)', () => {
     relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
     const base = relay.url;
     await eventually(async () => {
-      const list = await (await fetch(`${base}/v1/reviews?status=delivered&limit=100`)).json();
+      const list = (await (await fetch(`${base}/v1/reviews?status=delivered&limit=100`)).json()) as { total: number };
       return list.total === jobIds.length;
     }, 'every job delivered', 30_000);
 

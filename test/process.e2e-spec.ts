@@ -40,7 +40,7 @@ describe('the relay process', () => {
     relay.signal('SIGTERM');
     expect(await relay.exited()).toBe(0);
     expect(relay.output).not.toMatch(/releasing \d+ unfinished/);
-    expect(relay.output).toMatch(/delivery job=\S+ attempt=1 status=200 outcome=success/);
+    expect(relay.output).toMatch(/delivery job=\S+ attempt=1 status=200 outcome=success ms=/);
     } finally {
       await relay.kill();
       await web.close();

@@ -1,3 +1,6 @@
+import type { AttemptLeg, AttemptOutcome } from '../jobs/attempt.entity';
+import type { NewAttempt } from '../jobs/job-timeline.service';
+import type { ClaimedJob } from '../jobs/jobs.service';
 import type { OutboundResponse } from './outbound-http';
 
 /** What one outbound attempt came to, before the retry policy has its say. */
@@ -22,4 +25,32 @@ export function judgeDelivery(response: OutboundResponse): AttemptVerdict {
   if (status >= 200 && status < 300) return 'success';
   if (status === 410) return 'permanent';
   return 'retryable';
+}
+
+/** The timeline row of one finished attempt. */
+export function attemptRecord(
+  leg: AttemptLeg,
+  claim: ClaimedJob,
+  target: string,
+  response: OutboundResponse,
+  outcome: AttemptOutcome,
+  startedAt: number,
+): NewAttempt {
+  return {
+    jobId: claim.job.id,
+    leg,
+    attemptNo: claim.attemptNo,
+    target,
+    statusCode: response.statusCode,
+    outcome,
+    error: response.error,
+    durationMs: response.durationMs,
+    startedAt,
+  };
+}
+
+/** One log line per attempt; carries no URL, token or body. */
+export function describeAttempt(record: NewAttempt): string {
+  const error = record.error ? ` error="${record.error}"` : '';
+  return `${record.leg} job=${record.jobId} attempt=${record.attemptNo} status=${record.statusCode ?? '-'} outcome=${record.outcome} ms=${record.durationMs}${error}`;
 }

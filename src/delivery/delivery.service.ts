@@ -3,7 +3,7 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptOutcome } from '../jobs/attempt.entity';
 import { JobTimelineService } from '../jobs/job-timeline.service';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
-import { judgeDelivery } from './attempt-result';
+import { attemptRecord, describeAttempt, judgeDelivery } from './attempt-result';
 import { OutboundResponse } from './outbound-http';
 import { nextRetry, parseRetryAfter } from './retry-policy';
 import { WebhookClient } from './webhook.client';
@@ -24,21 +24,9 @@ export class DeliveryService {
     const startedAt = Date.now();
     const response = await this.webhook.deliver(claim.job);
     const outcome = await this.settle(claim, response);
-    await this.timeline.recordAttempt({
-      jobId: claim.job.id,
-      leg: 'delivery',
-      attemptNo: claim.attemptNo,
-      target: redactQuery(claim.job.webhookUrl),
-      statusCode: response.statusCode,
-      outcome,
-      error: response.error,
-      durationMs: response.durationMs,
-      startedAt,
-    });
-    this.logger.log(
-      `delivery job=${claim.job.id} attempt=${claim.attemptNo} status=${response.statusCode ?? '-'} outcome=${outcome}` +
-        (response.error ? ` error="${response.error}"` : ''),
-    );
+    const record = attemptRecord('delivery', claim, redactQuery(claim.job.webhookUrl), response, outcome, startedAt);
+    await this.timeline.recordAttempt(record);
+    this.logger.log(describeAttempt(record));
   }
 
   private async settle(claim: ClaimedJob, response: OutboundResponse): Promise<AttemptOutcome> {

@@ -5,7 +5,7 @@ import { failureOutcome } from '../jobs/job-outcome';
 import { JobTimelineService } from '../jobs/job-timeline.service';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { AttemptOutcome } from '../jobs/attempt.entity';
-import { judgeForward } from './attempt-result';
+import { attemptRecord, describeAttempt, judgeForward } from './attempt-result';
 import { LlmServerClient } from './llm-server.client';
 import { OutboundResponse } from './outbound-http';
 import { nextRetry, parseRetryAfter } from './retry-policy';
@@ -30,21 +30,9 @@ export class ForwardService {
     const startedAt = Date.now();
     const response = await this.llm.forward(claim.job, token);
     const { outcome, movedToDelivery } = await this.settle(claim, response);
-    await this.timeline.recordAttempt({
-      jobId: claim.job.id,
-      leg: 'forward',
-      attemptNo: claim.attemptNo,
-      target: this.llm.target(),
-      statusCode: response.statusCode,
-      outcome,
-      error: response.error,
-      durationMs: response.durationMs,
-      startedAt,
-    });
-    this.logger.log(
-      `forward job=${claim.job.id} attempt=${claim.attemptNo} status=${response.statusCode ?? '-'} outcome=${outcome}` +
-        (response.error ? ` error="${response.error}"` : ''),
-    );
+    const record = attemptRecord('forward', claim, this.llm.target(), response, outcome, startedAt);
+    await this.timeline.recordAttempt(record);
+    this.logger.log(describeAttempt(record));
     return movedToDelivery;
   }
 
