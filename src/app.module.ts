@@ -1,8 +1,10 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DomainErrorFilter } from './common/domain-error.filter';
+import { intakeThrottleOptions } from './common/intake-throttle';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { CONFIG, type RelayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -26,6 +28,7 @@ export class AppModule implements NestModule {
           useFactory: (relay: RelayConfig) => buildDataSourceOptions(relay.database),
         }),
         ScheduleModule.forRoot(),
+        ThrottlerModule.forRootAsync({ inject: [CONFIG], useFactory: intakeThrottleOptions }),
         DeliveryModule,
         ReviewsModule,
         LlmCallbackModule,

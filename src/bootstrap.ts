@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { AppModule } from './app.module';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
 import type { RelayConfig } from './config/config';
@@ -13,6 +14,8 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
     logger: loggerLevels(config.logLevel),
   });
   app.disable('x-powered-by');
+  // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
+  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
   app.set('trust proxy', 1);
   setUpSwagger(app);
   return app;

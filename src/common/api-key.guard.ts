@@ -22,7 +22,7 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     if (this.digests.length === 0) return true;
-    const presented = presentedKey(context.switchToHttp().getRequest<Request>());
+    const presented = presentedApiKey(context.switchToHttp().getRequest<Request>());
     if (presented === null) throw new ApiKeyUnauthorizedError();
     const candidate = digest(presented);
     let matched = false;
@@ -32,7 +32,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(request: Request): string | null {
+export function presentedApiKey(request: Pick<Request, 'headers'>): string | null {
   const header = request.headers['x-api-key'];
   if (typeof header === 'string' && header.length > 0) return header;
   const authorization = request.headers.authorization;

@@ -40,6 +40,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
   if (Array.isArray(raw)) {
     return { statusCode, code: 'validation_failed', message: raw.join('; '), details: raw };
   }
+  if (statusCode === 429) return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
   const code = statusCode === 404 ? 'not_found' : snake(typeof payload === 'object' && payload.error ? payload.error : exception.name);
   return { statusCode, code, message: raw ?? exception.message };
 }

@@ -47,7 +47,8 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (!isJsonContentType(req.headers['content-type'])) {
       return next(new DomainError(415, 'unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json)'));
     }
-    const parser = CALLBACK_PATH.test(req.path) ? this.callbackParser : this.intakeParser;
+    // Nest mounts middleware under its own path; originalUrl is the URL the client sent.
+    const parser = CALLBACK_PATH.test(req.originalUrl) ? this.callbackParser : this.intakeParser;
     parser(req, res, (error?: unknown) => {
       if (error) return next(asDomainError(error));
       if (req.body === undefined) req.body = {};

@@ -42,6 +42,8 @@ export interface RelayConfig {
   intakeMaxBodyBytes: number;
   callbackMaxBodyBytes: number;
   shutdownGraceMs: number;
+  intakeRateLimit: number;
+  intakeRateWindowSeconds: number;
 }
 
 /**
@@ -90,6 +92,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     intakeMaxBodyBytes: r.int('INTAKE_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     callbackMaxBodyBytes: r.int('CALLBACK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownGraceMs: Math.round(r.number('SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000),
+    intakeRateLimit: r.int('INTAKE_RATE_LIMIT', 600, 1, 1_000_000),
+    intakeRateWindowSeconds: r.number('INTAKE_RATE_WINDOW_SECONDS', 60, 1, 86400),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

@@ -1,7 +1,7 @@
 import type { AttemptLeg, AttemptOutcome } from '../jobs/attempt.entity';
 import type { NewAttempt } from '../jobs/job-timeline.service';
 import type { ClaimedJob } from '../jobs/jobs.service';
-import type { OutboundResponse } from './outbound-http';
+import { BLOCKED, type OutboundResponse } from './outbound-http';
 
 /** What one outbound attempt came to, before the retry policy has its say. */
 export type AttemptVerdict = 'success' | 'retryable' | 'permanent';
@@ -9,7 +9,7 @@ export type AttemptVerdict = 'success' | 'retryable' | 'permanent';
 /** Forward leg: retried on network errors, 408, 429 and 5xx; any other answer is final. */
 export function judgeForward(response: OutboundResponse): AttemptVerdict {
   const status = response.statusCode;
-  if (status === null) return response.error?.startsWith('blocked') ? 'permanent' : 'retryable';
+  if (status === null) return response.error === BLOCKED ? 'permanent' : 'retryable';
   if (status >= 200 && status < 300) return 'success';
   if (status === 408 || status === 429 || status >= 500) return 'retryable';
   return 'permanent';
@@ -21,7 +21,7 @@ export function judgeForward(response: OutboundResponse): AttemptVerdict {
  */
 export function judgeDelivery(response: OutboundResponse): AttemptVerdict {
   const status = response.statusCode;
-  if (status === null) return response.error?.startsWith('blocked') ? 'permanent' : 'retryable';
+  if (status === null) return response.error === BLOCKED ? 'permanent' : 'retryable';
   if (status >= 200 && status < 300) return 'success';
   if (status === 410) return 'permanent';
   return 'retryable';

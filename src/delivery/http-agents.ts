@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
+import { EXTRA_DENIED_CIDRS } from '../common/address-policy';
 
 export interface AgentPair {
   http: http.Agent;
@@ -16,11 +17,11 @@ export function trustedAgents(): AgentPair {
 
 /**
  * Agents for caller-supplied webhook URLs. Unless private destinations are allowed, every resolved address is checked
- * at connect time (DNS may change after intake), including the IPv4-compatible ::/96 block the library misses.
+ * at connect time (DNS may change after intake), with the same extra blocks as the intake check.
  */
 export function webhookAgents(allowPrivate: boolean): AgentPair {
   if (allowPrivate) return trustedAgents();
-  const filter = { allowPrivateIPAddress: false, allowMetaIPAddress: false, denyIPAddressList: ['::/96'] };
+  const filter = { allowPrivateIPAddress: false, allowMetaIPAddress: false, denyIPAddressList: EXTRA_DENIED_CIDRS };
   return {
     http: new RequestFilteringHttpAgent({ ...KEEP_ALIVE, ...filter }),
     https: new RequestFilteringHttpsAgent({ ...KEEP_ALIVE, ...filter }),

@@ -50,11 +50,15 @@ export async function postJson(http: AxiosInstance, request: OutboundRequest): P
   }
 }
 
+/** Prefix of a refused destination's error: a permanent failure, never retried. */
+export const BLOCKED = 'blocked: the destination address is not public';
+
 /** A short reason safe to store and log: never the request config, which carries credentials. */
 export function describeTransportError(error: unknown): string {
   const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'CanceledError' || err?.code === 'ERR_CANCELED' || err?.name === 'AbortError') return 'deadline exceeded';
   if (err?.code === 'ECONNABORTED' || err?.code === 'ETIMEDOUT') return 'deadline exceeded';
+  if (/ is not allowed\. /.test(err?.message ?? '')) return BLOCKED;
   const message = (err?.message ?? String(error)).replace(/https?:\/\/\S+/g, '<url>');
   return (err?.code ? `${err.code}: ${message}` : message).slice(0, 300);
 }

@@ -6,10 +6,14 @@ import {
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
+  ApiResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnprocessableEntityResponse,
   ApiSecurity,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
 import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
 import { DomainError } from '../common/domain-errors';
 import { ErrorBodyDto } from '../common/error-body.dto';
@@ -31,10 +35,15 @@ export class ReviewsController {
 
   @Post()
   @HttpCode(202)
+  @UseGuards(ThrottlerGuard)
   @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
   @ApiHeader({ name: 'idempotency-key', required: false, description: 'Same key and body → same job; same key, other body → 409' })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'Idempotency-Key reused with another body', type: ErrorBodyDto })
+  @ApiResponse({ status: 413, description: 'Body over INTAKE_MAX_BODY_BYTES', type: ErrorBodyDto })
+  @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
+  @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
+  @ApiTooManyRequestsResponse({ description: 'Intake rate limit for this API key; see Retry-After', type: ErrorBodyDto })
   async create(
     @Body() dto: CreateReviewDto,
     @Headers('idempotency-key') idempotencyKey?: string,

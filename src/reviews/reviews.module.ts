@@ -3,10 +3,11 @@ import { DeliveryModule } from '../delivery/delivery.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { ReviewsController } from './reviews.controller';
 import { ReviewsService } from './reviews.service';
+import { WebhookUrlPolicy } from './webhook-url.policy';
 
 @Module({
   imports: [JobsModule, DeliveryModule],
   controllers: [ReviewsController],
-  providers: [ReviewsService],
+  providers: [ReviewsService, WebhookUrlPolicy],
 })
 export class ReviewsModule {}

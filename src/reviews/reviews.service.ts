@@ -9,6 +9,7 @@ import { JobsService } from '../jobs/jobs.service';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
 import { AttemptDto, AttemptListDto, ReviewDto, ReviewListDto } from './dto/review.dto';
+import { WebhookUrlPolicy } from './webhook-url.policy';
 
 @Injectable()
 export class ReviewsService {
@@ -16,6 +17,7 @@ export class ReviewsService {
     private readonly jobs: JobsService,
     private readonly timeline: JobTimelineService,
     private readonly scheduler: WorkScheduler,
+    private readonly webhookUrls: WebhookUrlPolicy,
   ) {}
 
   /** Stores the job and returns at once; the forward starts right after the commit, not at the next tick. */
@@ -25,6 +27,7 @@ export class ReviewsService {
       const existing = await this.timeline.findByIdempotencyKey(idempotencyKey);
       if (existing) return sameRequestOrConflict(existing, requestHash);
     }
+    await this.webhookUrls.assertAllowed(dto.webhook_url);
     let job: Job;
     try {
       job = await this.jobs.create({
