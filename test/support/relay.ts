@@ -35,8 +35,8 @@ export interface RunningRelay {
 }
 
 /** Boots the real AppModule on a real SQLite file (unless DATABASE_URL says otherwise) on a loopback port. */
-export async function startRelay(env: NodeJS.ProcessEnv = {}): Promise<RunningRelay> {
-  const dir = tempDir();
+export async function startRelay(env: NodeJS.ProcessEnv = {}, keepDir?: string): Promise<RunningRelay> {
+  const dir = keepDir ?? tempDir();
   const config = loadConfig({ ...FAST, DATABASE_URL: `sqlite:///${dir}/relay.db`, ...env });
   const app = await createRelayApp(config);
   await app.listen(0, '127.0.0.1');
@@ -49,7 +49,7 @@ export async function startRelay(env: NodeJS.ProcessEnv = {}): Promise<RunningRe
     scheduler: app.get(WorkScheduler),
     close: async () => {
       await app.close();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
