@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { eventually, FakeServer, FakeHandler, postJson } from './support/fake-server';
 import { tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
@@ -70,5 +71,63 @@ describe('crash safety (real process, kill -9)', () => {
       expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
       expect(deliveries[deliveries.length - 1].json).toMatchObject({ job_id: id, ok: true });
     }
+    await relay.kill();
+  });
+
+  it('loses nothing when killed at random moments during a burst', async () => {
+    const chaosDir = tempDir('relay-chaos-');
+    // One port for every life, as a real deployment's PUBLIC_BASE_URL stays put: callback URLs stay valid. A callback
+    // that hits the relay while it is down is lost (this fake LLM does not retry), so the deadline is short.
+    const chaosEnv = {
+      ...env,
+      DATABASE_URL: `sqlite:///${chaosDir}/relay.db`,
+      PORT: String(await freePort()),
+      LLM_CALLBACK_TIMEOUT_SECONDS: '2',
+    };
+    llm.handler = (request) => {
+      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined), Math.random() * 50);
+      return { status: 202 };
+    };
+    web.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+      return { status: 200 };
+    };
+    const accepted: string[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      relay = await RelayProcess.start({ ...chaosEnv, LLM_API_URL: llm.url });
+      const target = relay.url;
+      const posting = (async () => {
+        for (let i = 0; i < 8; i += 1) {
+          const answer = await postJson(`${target}/v1/reviews`, {
+            submission_id: `chaos-${round}-${i}`,
+            file_refs: [{ url: 'https://files.example.com/x.pdf' }],
+            webhook_url: `${web.url}/hook`,
+          }).catch(() => null);
+          if (answer?.status === 202) accepted.push(answer.json.job_id);
+        }
+      })();
+      if (round < 3) {
+        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 250));
+        await relay.kill();
+      }
+      await posting;
+    }
+    const last = relay!.url;
+    await eventually(async () => {
+      const list = (await (await fetch(`${last}/v1/reviews?status=delivered&limit=100`)).json()) as { total: number };
+      return list.total === accepted.length;
+    }, `all ${accepted.length} accepted jobs delivered`, 40_000);
+    expect(accepted.length).toBeGreaterThan(8);
+    for (const id of accepted) expect(web.for(id).length).toBeGreaterThanOrEqual(1);
+    await relay!.kill();
+    fs.rmSync(chaosDir, { recursive: true, force: true });
   });
 });
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -25,13 +25,14 @@ export class RelayProcess {
     return relay;
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  /** A process killed by a signal keeps exitCode null: look at both. */
+  private get hasExited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   /** Resolves with the exit code once the process has ended on its own (e.g. after SIGTERM). */
   exited(): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    if (this.hasExited) return Promise.resolve(this.child.exitCode);
     return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
   }
 
@@ -41,7 +42,7 @@ export class RelayProcess {
 
   /** Stops the process as a crash would: no shutdown hooks, nothing flushed. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+    if (this.hasExited) return this.child.exitCode;
     const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
     this.child.kill(signal);
     return exited;
