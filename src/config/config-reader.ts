@@ -35,6 +35,16 @@ export class ConfigReader {
     return this.raw(name) ?? null;
   }
 
+  /** A value sent in an HTTP header: control characters (CR/LF above all) would split or forge headers. */
+  headerValue(name: string): string | null {
+    const value = this.raw(name) ?? null;
+    if (value !== null && /[\u0000-\u001f\u007f]/.test(value)) {
+      this.fail(name, 'must not contain control characters (it is sent in an HTTP header)');
+      return null;
+    }
+    return value;
+  }
+
   number(name: string, fallback: number, min: number, max: number): number {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;

@@ -60,10 +60,11 @@ describe('loadConfig', () => {
       ALLOW_PRIVATE_WEBHOOK_URLS: 'maybe',
       DATABASE_URL: 'mysql://x',
       LOG_LEVEL: 'loud',
+      LLM_API_KEY: 'key\r\nX-Injected: 1',
     });
     const names = problems.map((problem) => problem.split(' ')[0]);
     expect(names.sort()).toEqual(
-      ['ALLOW_PRIVATE_WEBHOOK_URLS', 'CALLBACK_BACKOFF_SECONDS', 'CALLBACK_MAX_RETRIES', 'DATABASE_URL', 'LLM_API_URL', 'LOG_LEVEL', 'PORT'].sort(),
+      ['ALLOW_PRIVATE_WEBHOOK_URLS', 'CALLBACK_BACKOFF_SECONDS', 'CALLBACK_MAX_RETRIES', 'DATABASE_URL', 'LLM_API_KEY', 'LLM_API_URL', 'LOG_LEVEL', 'PORT'].sort(),
     );
   });
 

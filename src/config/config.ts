@@ -65,7 +65,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     databaseUrl: r.string('DATABASE_URL', 'sqlite:///./relay.db'),
     database: readDatabase(r),
     llmApiUrl,
-    llmApiKey: r.optionalString('LLM_API_KEY'),
+    llmApiKey: r.headerValue('LLM_API_KEY'),
     llmForwardPath: r.path('LLM_FORWARD_PATH', '/v1/reviews'),
     publicBaseUrl: r.optionalUrl('PUBLIC_BASE_URL')?.replace(/\/+$/, '') ?? null,
     callbackHmacSecret: r.string('CALLBACK_HMAC_SECRET', DEFAULT_HMAC_SECRET),
