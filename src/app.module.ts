@@ -12,6 +12,7 @@ import { buildDataSourceOptions } from './database/data-source-options';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthModule } from './health/health.module';
 import { LlmCallbackModule } from './llm-callback/llm-callback.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { ReviewsModule } from './reviews/reviews.module';
 import { SimulationModule } from './simulation/simulation.module';
 
@@ -34,6 +35,7 @@ export class AppModule implements NestModule {
         LlmCallbackModule,
         SimulationModule,
         HealthModule,
+        MetricsModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: DomainErrorFilter },

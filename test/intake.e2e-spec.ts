@@ -165,7 +165,7 @@ describe('API keys', () => {
   afterAll(() => relay.close());
 
   it('guard the reviews routes, by Bearer or X-API-Key', async () => {
-    const body = reviewBody('https://web.example.com/hook');
+    const body = reviewBody('http://127.0.0.1:9/hook');
     expect((await relay.http.post('/v1/reviews').send(body).expect(401)).body).toMatchObject({ code: 'invalid_api_key' });
     await relay.http.post('/v1/reviews').set('authorization', 'Bearer wrong').send(body).expect(401);
     await relay.http.get('/v1/reviews').set('x-api-key', 'alpha-ke').expect(401);

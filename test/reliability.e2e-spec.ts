@@ -21,7 +21,7 @@ describe('graceful stop', () => {
       const answer = await fetch(`${first.url}/health/ready`).catch(() => null);
       return answer?.status === 503 && answer;
     }, 'readiness 503 while draining');
-    expect(ready.status).toBe(503);
+    expect((ready as Response).status).toBe(503);
     await closing;
 
     const db = new Database(`${dir}/relay.db`, { readonly: true });

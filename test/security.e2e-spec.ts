@@ -153,7 +153,7 @@ describe('request hygiene', () => {
   });
 
   it('rate-limits intake per API key with 429 and Retry-After', async () => {
-    const body = reviewBody('https://web.example.com/hook');
+    const body = reviewBody('http://127.0.0.1:9/hook');
     for (let i = 0; i < 3; i += 1) await relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(202);
     const limited = await relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(429);
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'rate_limited' });

@@ -1,6 +1,7 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
+import { AttemptLog } from './attempt-log';
 import { DeliveryService } from './delivery.service';
 import { ForwardService } from './forward.service';
 import { LlmServerClient } from './llm-server.client';
@@ -10,7 +11,7 @@ import { WorkScheduler } from './work.scheduler';
 /** Both outbound legs (relay → LLM, relay → web service) and the scheduler that drives them. */
 @Module({
   imports: [HttpModule, JobsModule],
-  providers: [ForwardService, DeliveryService, LlmServerClient, WebhookClient, WorkScheduler],
+  providers: [AttemptLog, ForwardService, DeliveryService, LlmServerClient, WebhookClient, WorkScheduler],
   exports: [WorkScheduler],
 })
 export class DeliveryModule {}

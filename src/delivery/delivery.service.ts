@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptOutcome } from '../jobs/attempt.entity';
-import { JobTimelineService } from '../jobs/job-timeline.service';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
-import { attemptRecord, describeAttempt, judgeDelivery } from './attempt-result';
+import { RelayMetrics } from '../metrics/relay-metrics';
+import { AttemptLog } from './attempt-log';
+import { attemptRecord, judgeDelivery } from './attempt-result';
 import { OutboundResponse } from './outbound-http';
 import { nextRetry, parseRetryAfter } from './retry-policy';
 import { WebhookClient } from './webhook.client';
@@ -11,12 +12,11 @@ import { WebhookClient } from './webhook.client';
 /** The delivery leg: one attempt to post a claimed job's result to its webhook. */
 @Injectable()
 export class DeliveryService {
-  private readonly logger = new Logger(DeliveryService.name);
-
   constructor(
     private readonly jobs: JobsService,
-    private readonly timeline: JobTimelineService,
+    private readonly attempts: AttemptLog,
     private readonly webhook: WebhookClient,
+    private readonly metrics: RelayMetrics,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -25,13 +25,16 @@ export class DeliveryService {
     const response = await this.webhook.deliver(claim.job);
     const outcome = await this.settle(claim, response);
     const record = attemptRecord('delivery', claim, redactQuery(claim.job.webhookUrl), response, outcome, startedAt);
-    await this.timeline.recordAttempt(record);
-    this.logger.log(describeAttempt(record));
+    await this.attempts.record(record);
   }
 
   private async settle(claim: ClaimedJob, response: OutboundResponse): Promise<AttemptOutcome> {
     const verdict = judgeDelivery(response);
-    if (verdict === 'success') return (await this.jobs.markDelivered(claim)) ? 'success' : 'stale';
+    if (verdict === 'success') {
+      if (!(await this.jobs.markDelivered(claim))) return 'stale';
+      if (claim.job.outcomeAt !== null) this.metrics.delivered((Date.now() - claim.job.outcomeAt) / 1000);
+      return 'success';
+    }
     if (verdict === 'retryable') {
       const decision = nextRetry(
         claim.attemptNo,

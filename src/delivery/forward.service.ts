@@ -1,11 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { hashCallbackToken, newCallbackToken } from '../jobs/callback-token';
 import { failureOutcome } from '../jobs/job-outcome';
-import { JobTimelineService } from '../jobs/job-timeline.service';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { AttemptOutcome } from '../jobs/attempt.entity';
-import { attemptRecord, describeAttempt, judgeForward } from './attempt-result';
+import { AttemptLog } from './attempt-log';
+import { attemptRecord, judgeForward } from './attempt-result';
 import { LlmServerClient } from './llm-server.client';
 import { OutboundResponse } from './outbound-http';
 import { nextRetry, parseRetryAfter } from './retry-policy';
@@ -13,11 +13,9 @@ import { nextRetry, parseRetryAfter } from './retry-policy';
 /** The forward leg: one attempt to hand a claimed job to the LLM server. */
 @Injectable()
 export class ForwardService {
-  private readonly logger = new Logger(ForwardService.name);
-
   constructor(
     private readonly jobs: JobsService,
-    private readonly timeline: JobTimelineService,
+    private readonly attempts: AttemptLog,
     private readonly llm: LlmServerClient,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
@@ -31,8 +29,7 @@ export class ForwardService {
     const response = await this.llm.forward(claim.job, token);
     const { outcome, movedToDelivery } = await this.settle(claim, response);
     const record = attemptRecord('forward', claim, this.llm.target(), response, outcome, startedAt);
-    await this.timeline.recordAttempt(record);
-    this.logger.log(describeAttempt(record));
+    await this.attempts.record(record);
     return movedToDelivery;
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -9,10 +9,12 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../common/error-body.dto';
+import { CallbackMetricsInterceptor } from './callback-metrics.interceptor';
 import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 import { LlmCallbackService } from './llm-callback.service';
 
 @ApiTags('llm-callback')
+@UseInterceptors(CallbackMetricsInterceptor)
 @Controller('v1/llm/callback')
 export class LlmCallbackController {
   constructor(private readonly callbacks: LlmCallbackService) {}

@@ -1,0 +1,21 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { JobTimelineService, NewAttempt } from '../jobs/job-timeline.service';
+import { RelayMetrics } from '../metrics/relay-metrics';
+import { describeAttempt } from './attempt-result';
+
+/** Where a finished attempt goes: the job's timeline, one log line, the attempt metrics. */
+@Injectable()
+export class AttemptLog {
+  private readonly logger = new Logger('Attempts');
+
+  constructor(
+    private readonly timeline: JobTimelineService,
+    private readonly metrics: RelayMetrics,
+  ) {}
+
+  async record(attempt: NewAttempt): Promise<void> {
+    await this.timeline.recordAttempt(attempt);
+    this.metrics.attemptFinished(attempt);
+    this.logger.log(describeAttempt(attempt));
+  }
+}

@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { NewAttempt } from '../jobs/job-timeline.service';
+
+export type CallbackResult = 'accepted' | 'duplicate' | 'conflict' | 'unauthorized' | 'invalid' | 'not_found';
+
+/**
+ * The relay's Prometheus metrics, in a registry of its own (one per app, so tests can run several). Labels are
+ * bounded: leg, outcome, result; never a URL or a job id.
+ */
+@Injectable()
+export class RelayMetrics {
+  readonly registry = new Registry();
+
+  private readonly attempts = new Counter({
+    name: 'relay_attempts_total',
+    help: 'Outbound attempts by leg (forward: relay → LLM, delivery: relay → web service) and outcome',
+    labelNames: ['leg', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly attemptDuration = new Histogram({
+    name: 'relay_attempt_duration_seconds',
+    help: 'Duration of outbound attempts',
+    labelNames: ['leg'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly callbackToDelivery = new Histogram({
+    name: 'relay_callback_to_delivery_seconds',
+    help: 'From the outcome being known (callback, timeout, forward failure) to the successful delivery',
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 7200],
+    registers: [this.registry],
+  });
+
+  private readonly callbacks = new Counter({
+    name: 'relay_callbacks_total',
+    help: 'LLM callbacks by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  attemptFinished(record: NewAttempt): void {
+    this.attempts.inc({ leg: record.leg, outcome: record.outcome });
+    this.attemptDuration.observe({ leg: record.leg }, record.durationMs / 1000);
+  }
+
+  delivered(secondsSinceOutcome: number): void {
+    this.callbackToDelivery.observe(Math.max(0, secondsSinceOutcome));
+  }
+
+  callback(result: CallbackResult): void {
+    this.callbacks.inc({ result });
+  }
+}

@@ -1,0 +1,56 @@
+import { callingBackLlm, eventually, FakeServer, postJson } from './support/fake-server';
+import { reviewBody, RunningRelay, startRelay } from './support/relay';
+
+describe('GET /metrics', () => {
+  let llm: FakeServer;
+  let web: FakeServer;
+  let relay: RunningRelay;
+
+  beforeAll(async () => {
+    llm = await FakeServer.start(callingBackLlm());
+    web = await FakeServer.start((_request, index) => ({ status: index === 0 ? 500 : 200 }));
+    relay = await startRelay({ LLM_API_URL: llm.url });
+  });
+
+  afterAll(async () => {
+    await relay.close();
+    await llm.close();
+    await web.close();
+  });
+
+  const metric = (text: string, line: string) => {
+    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
+    return found === undefined ? undefined : Number(found.slice(line.length + 1));
+  };
+
+  it('exposes job, attempt, callback and process metrics in Prometheus text, with bounded labels', async () => {
+    const jobId = (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
+    await eventually(async () => (await relay.http.get(`/v1/reviews/${jobId}`)).body.status === 'delivered', 'delivered');
+    const callbackUrl = llm.for(jobId)[0].json.callback_url as string;
+    expect((await postJson(callbackUrl, { ok: true, result: { score: 0.86, feedback: 'Good structure' } })).status).toBe(200);
+    expect((await postJson(callbackUrl.replace(/token=[^&]+/, 'token=forged'), { ok: true })).status).toBe(401);
+    expect((await postJson(callbackUrl, { ok: 'yes' })).status).toBe(400);
+    expect((await postJson(callbackUrl, { ok: false })).status).toBe(409);
+    await relay.http.post('/v1/reviews').send(reviewBody('http://127.0.0.1:9/pending')).expect(202);
+
+    const response = await relay.http.get('/metrics').expect(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    const text = response.text;
+    expect(metric(text, 'relay_jobs{status="delivered"}')).toBe(1);
+    expect(metric(text, 'relay_jobs{status="delivery_failed"}')).toBe(0);
+    expect(metric(text, 'relay_attempts_total{leg="forward",outcome="success"}')).toBeGreaterThanOrEqual(1);
+    expect(metric(text, 'relay_attempts_total{leg="delivery",outcome="retry"}')).toBe(1);
+    expect(metric(text, 'relay_attempts_total{leg="delivery",outcome="success"}')).toBe(1);
+    expect(metric(text, 'relay_attempt_duration_seconds_count{leg="delivery"}')).toBe(2);
+    expect(metric(text, 'relay_callback_to_delivery_seconds_count')).toBe(1);
+    expect(metric(text, 'relay_callbacks_total{result="accepted"}')).toBe(1);
+    expect(metric(text, 'relay_callbacks_total{result="duplicate"}')).toBe(1);
+    expect(metric(text, 'relay_callbacks_total{result="unauthorized"}')).toBe(1);
+    expect(metric(text, 'relay_callbacks_total{result="invalid"}')).toBe(1);
+    expect(metric(text, 'relay_callbacks_total{result="conflict"}')).toBe(1);
+    expect(metric(text, 'relay_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect(text).not.toContain(jobId);
+    expect(text).not.toMatch(/http:\/\//);
+  });
+});
