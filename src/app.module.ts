@@ -1,6 +1,7 @@
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, ValidationPipe } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
+import { LoggerModule } from 'nestjs-pino';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DomainErrorFilter } from './common/domain-error.filter';
@@ -9,6 +10,7 @@ import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { CONFIG, type RelayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { loggingOptions } from './logging/logging';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthModule } from './health/health.module';
 import { LlmCallbackModule } from './llm-callback/llm-callback.module';
@@ -24,6 +26,7 @@ export class AppModule implements NestModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggerModule.forRootAsync({ inject: [CONFIG], useFactory: loggingOptions }),
         TypeOrmModule.forRootAsync({
           inject: [CONFIG],
           useFactory: (relay: RelayConfig) => buildDataSourceOptions(relay.database),

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
 import type { RelayConfig } from './config/config';
@@ -11,8 +12,9 @@ import type { RelayConfig } from './config/config';
 export async function createRelayApp(config: RelayConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: loggerLevels(config.logLevel),
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
@@ -37,10 +39,4 @@ function setUpSwagger(app: INestApplication): void {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
-}
-
-function loggerLevels(level: RelayConfig['logLevel']): ('fatal' | 'error' | 'warn' | 'log' | 'debug' | 'verbose')[] {
-  const order = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const;
-  const index = order.indexOf(level === 'info' ? 'log' : level);
-  return order.slice(0, index + 1);
 }

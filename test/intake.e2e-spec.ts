@@ -129,6 +129,13 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     expect(JSON.stringify(job)).not.toMatch(/token|lease|hash/i);
   });
 
+  it('echoes a safe X-Request-Id, or makes one', async () => {
+    const given = await relay.http.get('/v1/reviews').set('x-request-id', 'req-123.abc').expect(200);
+    expect(given.headers['x-request-id']).toBe('req-123.abc');
+    const made = await relay.http.get('/v1/reviews').set('x-request-id', 'bad id\twith spaces').expect(200);
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it('answers 404 with a JSON body for unknown jobs and routes', async () => {
     expect((await relay.http.get('/v1/reviews/job_missing').expect(404)).body).toMatchObject({ code: 'job_not_found' });
     expect((await relay.http.get('/v1/reviews/job_missing/attempts').expect(404)).body).toMatchObject({ code: 'job_not_found' });

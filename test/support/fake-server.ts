@@ -89,6 +89,7 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
 /** POSTs JSON to a URL from the test (as the LLM server would call the relay back). */
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   const response = await fetch(url, {
+    signal: AbortSignal.timeout(15_000),
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
