@@ -29,11 +29,12 @@ export function loggingOptions(config: RelayConfig): Params {
       },
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       serializers: {
-        req: (req: { id: string; method: string; url: string; raw?: IncomingMessage }) => ({
+        req: (req: { id: string; method: string; url: string; raw?: IncomingMessage & { ip?: string } }) => ({
           id: req.id,
           method: req.method,
           url: redactUrl(req.url),
-          remote_address: req.raw?.socket?.remoteAddress,
+          // Express's req.ip: the client as seen through the one trusted proxy hop.
+          client_ip: req.raw?.ip,
         }),
         res: (res: { statusCode: number }) => ({ status_code: res.statusCode }),
       },

@@ -1,0 +1,164 @@
+import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { DockerfileParser } from 'dockerfile-ast';
+import { eventually, FakeServer } from './support/fake-server';
+import { hasProgram } from './support/external';
+import { tempDir } from './support/relay';
+import { RelayProcess } from './support/relay-process';
+
+const root = path.resolve(__dirname, '..');
+
+describe('Dockerfile', () => {
+  const text = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
+  const dockerfile = DockerfileParser.parse(text);
+  const stages = dockerfile.getFROMs();
+  const runtimeStart = stages[stages.length - 1].getRange().start.line;
+  const inRuntime = (keyword: string) =>
+    dockerfile.getInstructions().filter((i) => i.getKeyword() === keyword && i.getRange().start.line >= runtimeStart);
+  const inBuild = (keyword: string) =>
+    dockerfile.getInstructions().filter((i) => i.getKeyword() === keyword && i.getRange().start.line < runtimeStart);
+
+  it('passes dockerfile-utils lint', () => {
+    const output = execFileSync(path.join(root, 'node_modules/.bin/dockerfile-utils'), ['lint', path.join(root, 'Dockerfile')]).toString();
+    expect(output.trim()).toBe('');
+  });
+
+  it('is multi-stage on one Debian base with a supported Node LTS', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const images = stages.map((stage) => `${stage.getImageName()}:${stage.getImageTag()}`);
+    expect(new Set(images).size).toBe(1);
+    const [major] = (stages[0].getImageTag() ?? '').split('.');
+    expect(Number(major) % 2).toBe(0);
+    expect(Number(major)).toBeGreaterThanOrEqual(20);
+    expect(images[0]).toMatch(/bookworm|trixie/);
+  });
+
+  it('builds the native module and prunes dev dependencies in the build stage only', () => {
+    const buildRuns = inBuild('RUN').map((i) => i.getTextContent()).join('\n');
+    expect(buildRuns).toMatch(/npm ci\b/);
+    expect(buildRuns).toMatch(/g\+\+/);
+    expect(buildRuns).toMatch(/npm prune --omit=dev|npm ci --omit=dev/);
+    expect(inRuntime('RUN').map((i) => i.getTextContent()).join('\n')).not.toMatch(/g\+\+|npm ci/);
+  });
+
+  it('runs as a non-root user under tini with an exec-form CMD, a health check and a data volume', () => {
+    const user = inRuntime('USER').map((i) => i.getTextContent());
+    expect(user.length).toBe(1);
+    expect(user[0]).not.toMatch(/\broot\b|\b0\b/);
+    expect(inRuntime('ENTRYPOINT')[0].getTextContent()).toMatch(/^ENTRYPOINT \[".*tini", "--"\]$/);
+    expect(inRuntime('CMD')[0].getTextContent()).toBe('CMD ["node", "dist/main.js"]');
+    expect(inRuntime('HEALTHCHECK')[0].getTextContent()).toContain('/health/live');
+    const volume = inRuntime('VOLUME')[0].getTextContent();
+    expect(volume).toContain('/data');
+    expect(inRuntime('ENV').map((i) => i.getTextContent()).join('\n')).toContain('DATABASE_URL=sqlite:////data/');
+  });
+
+  it('copies only what exists, and .dockerignore keeps local state out', () => {
+    for (const copy of inBuild('COPY')) {
+      for (const source of copy.getArguments().slice(0, -1).map((a) => a.getValue())) {
+        expect(fs.existsSync(path.join(root, source))).toBe(true);
+      }
+    }
+    const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist', '.git', '*.db', '.env']));
+  });
+});
+
+const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('openssl', 'RELAY_REQUIRE_NGINX');
+
+(withNginx ? describe : describe.skip)('deploy/nginx.conf in front of the relay (real nginx)', () => {
+  const dir = tempDir('relay-nginx-');
+  // nginx workers run as an unprivileged user and spool large bodies under this folder.
+  fs.chmodSync(dir, 0o755);
+  let nginx: ChildProcess;
+  let relay: RelayProcess;
+  let web: FakeServer;
+  let httpPort: number;
+  let httpsPort: number;
+
+  beforeAll(async () => {
+    web = await FakeServer.start();
+    relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LOG_LEVEL: 'info' });
+    [httpPort, httpsPort] = [await freePort(), await freePort()];
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/relay.key`, '-out', `${dir}/relay.crt`, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
+    const config = fs
+      .readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8')
+      .replace('pid /run/nginx-relay.pid;', `pid ${dir}/nginx.pid;`)
+      .replace(/\/var\/log\/nginx\//g, `${dir}/`)
+      .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
+      .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${new URL(relay.url).port};`)
+      .replace('listen 80;', `listen 127.0.0.1:${httpPort};`)
+      .replace('listen 443 ssl http2;', `listen 127.0.0.1:${httpsPort} ssl http2;`)
+      .replace('http {', `http {\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;`);
+    fs.writeFileSync(`${dir}/nginx.conf`, config);
+    execFileSync('nginx', ['-t', '-q', '-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`]);
+    nginx = spawn('nginx', ['-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' });
+    await eventually(async () => (await request('GET', '/health/live').catch(() => null))?.status === 200, 'nginx up');
+  });
+
+  afterAll(async () => {
+    nginx?.kill('SIGQUIT');
+    await relay?.kill();
+    await web?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function request(method: string, pathname: string, body?: string, headers: Record<string, string> = {}, localAddress?: string) {
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+      const req = https.request(
+        { host: '127.0.0.1', port: httpsPort, method, path: pathname, rejectUnauthorized: false, localAddress, headers: { 'content-type': 'application/json', ...headers } },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('carries a job through TLS, with the request id and the client address seen through one hop', async () => {
+    const body = JSON.stringify({ submission_id: 'via-nginx', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: `${web.url}/hook` });
+    const posted = await request('POST', '/v1/reviews', body, { 'x-request-id': 'trace-nginx-1', 'x-forwarded-for': '6.6.6.6' });
+    expect(posted.status).toBe(202);
+    expect(posted.headers['x-request-id']).toBe('trace-nginx-1');
+    const jobId = JSON.parse(posted.text).job_id;
+    await eventually(() => web.for(jobId)[0], 'the delivery');
+    const job = await eventually(async () => {
+      const answer = JSON.parse((await request('GET', `/v1/reviews/${jobId}`)).text);
+      return answer.status === 'delivered' && answer;
+    }, 'delivered');
+    expect(job.submission_id).toBe('via-nginx');
+    const line = relay.output.split('\n').find((l) => l.includes('trace-nginx-1') && l.includes('"client_ip"'));
+    expect(line).toContain('"client_ip":"127.0.0.1"');
+    expect(relay.output).not.toContain('6.6.6.6');
+  });
+
+  it('enforces the body limits of the app at the edge', async () => {
+    const big = JSON.stringify({ submission_id: 'x', metadata: { blob: 'x'.repeat(300 * 1024) } });
+    expect((await request('POST', '/v1/reviews', big)).status).toBe(413);
+    const callback = JSON.stringify({ ok: true, result: 'x'.repeat(300 * 1024) });
+    expect((await request('POST', '/v1/llm/callback/job_unknown?token=x', callback)).status).toBe(404);
+  });
+
+  it('serves /metrics to allowed addresses only, and redirects plain HTTP', async () => {
+    expect((await request('GET', '/metrics')).status).toBe(200);
+    expect((await request('GET', '/metrics', undefined, {}, '127.0.0.2')).status).toBe(403);
+    const plain = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: httpPort, path: '/v1/reviews' }, resolve));
+    expect(plain.statusCode).toBe(301);
+    expect(plain.headers.location).toMatch(/^https:\/\//);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
