@@ -40,6 +40,9 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
       expect.arrayContaining(['/v1/reviews', '/v1/reviews/{job_id}', '/v1/llm/callback/{job_id}', '/simulate-llm/{job_id}']),
     );
 
+    // The delivery to the web service, described as an OpenAPI 3.1 webhook.
+    await expect(page.locator('.opblock-summary-path', { hasText: 'reviewResult' }).count()).resolves.toBe(1);
+
     await page.click('button.authorize');
     const apiKeyInput = page.locator('.modal-ux input[type="text"], .modal-ux input[type="password"]').first();
     await apiKeyInput.fill('ui-test-key');

@@ -1,5 +1,5 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { WorkScheduler } from '../delivery/work.scheduler';
@@ -20,6 +20,7 @@ export class HealthController {
 
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: the database answers and the process is not draining' })
+  @ApiServiceUnavailableResponse({ description: 'Draining after SIGTERM, or the database does not answer' })
   async ready(): Promise<{ status: 'ok' }> {
     if (this.scheduler.isDraining) throw new ServiceUnavailableException('draining');
     try {

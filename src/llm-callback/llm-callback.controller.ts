@@ -5,6 +5,7 @@ import {
   ApiNotFoundResponse,
   ApiOperation,
   ApiQuery,
+  ApiResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -30,6 +31,8 @@ export class LlmCallbackController {
   })
   @ApiQuery({ name: 'token', required: false, description: 'The callback credential (already in callback_url)' })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
+  @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })
+  @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong callback credential', type: ErrorBodyDto })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })

@@ -56,6 +56,7 @@ export class ReviewsController {
 
   @Get()
   @ApiOperation({ summary: 'List jobs, newest first' })
+  @ApiBadRequestResponse({ description: 'Invalid filter or page', type: ErrorBodyDto })
   list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
     return this.reviews.list(query);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiExcludeEndpoint, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SimulationDisabledError } from '../common/domain-errors';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { CONFIG, type RelayConfig } from '../config/config';
@@ -28,6 +28,8 @@ export class SimulationController {
       'generates a plausible result. Off in production unless SIMULATION_ENABLED=true.',
   })
   @ApiNotFoundResponse({ description: 'No such job, or simulation disabled', type: ErrorBodyDto })
+  @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
+  @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
   simulate(@Param('job_id') jobId: string, @Body() body: SimulateLlmDto = {}): Promise<CallbackAckDto> {
     if (!this.config.simulationEnabled) throw new SimulationDisabledError();
     const ok = body.ok ?? true;

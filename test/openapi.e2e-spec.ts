@@ -1,0 +1,74 @@
+import * as fs from 'node:fs';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { tempDir } from './support/relay';
+import { RelayProcess } from './support/relay-process';
+
+/** The document as integrators get it: from the built relay, where the Swagger CLI plugin has run. */
+describe('the OpenAPI document (/docs-json of the built relay)', () => {
+  const dir = tempDir('relay-openapi-');
+  let relay: RelayProcess;
+  let doc: any;
+
+  beforeAll(async () => {
+    relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db` });
+    doc = await (await fetch(`${relay.url}/docs-json`)).json();
+  });
+
+  afterAll(async () => {
+    await relay.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is a valid OpenAPI 3.1 document with version, licence, servers and the API-key schemes', async () => {
+    await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info).toMatchObject({ title: 'LLM Relay', version: expect.any(String), license: { name: 'MIT' } });
+    expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
+    expect(doc.components.securitySchemes['api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('gives every operation a summary and documents its error answers with the error body', () => {
+    const expected: Record<string, string[]> = {
+      'post /v1/reviews': ['202', '400', '401', '409', '413', '415', '422', '429'],
+      'get /v1/reviews': ['200', '400', '401'],
+      'get /v1/reviews/{job_id}': ['200', '401', '404'],
+      'get /v1/reviews/{job_id}/attempts': ['200', '401', '404'],
+      'post /v1/reviews/{job_id}/redeliver': ['202', '401', '404', '409'],
+      'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415'],
+    };
+    for (const [path, operations] of Object.entries<any>(doc.paths)) {
+      for (const [method, operation] of Object.entries<any>(operations)) {
+        expect(`${method} ${path}: ${operation.summary}`).toMatch(/: \S/);
+      }
+    }
+    for (const [key, codes] of Object.entries(expected)) {
+      const [method, path] = key.split(' ');
+      const responses = doc.paths[path][method].responses;
+      expect(Object.keys(responses).sort()).toEqual(codes.sort());
+      for (const code of codes.filter((c) => c >= '400')) {
+        expect(responses[code].content['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBodyDto');
+      }
+    }
+    expect(doc.paths['/v1/reviews'].post.security).toEqual(expect.arrayContaining([{ 'api-key': [] }]));
+  });
+
+  it('describes request and response bodies with examples', () => {
+    const create = doc.components.schemas.CreateReviewDto;
+    expect(create.required).toEqual(expect.arrayContaining(['submission_id', 'file_refs', 'webhook_url']));
+    for (const field of ['submission_id', 'webhook_url', 'metadata']) {
+      expect(create.properties[field]).toMatchObject({ description: expect.any(String), example: expect.anything() });
+    }
+    expect(doc.components.schemas.ReviewAcceptedDto.properties.job_id.example).toMatch(/^job_/);
+    expect(doc.components.schemas.LlmCallbackDto.properties.ok).toMatchObject({ type: 'boolean', example: true });
+  });
+
+  it('describes the delivery to the web service as a webhook with its signature headers', () => {
+    const delivery = doc.webhooks.reviewResult.post;
+    expect(delivery.parameters.map((p: any) => p.name)).toEqual(['X-Signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+    expect(delivery.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/DeliveryPayloadDto');
+    expect(Object.keys(doc.components.schemas.DeliveryPayloadDto.properties)).toEqual(
+      expect.arrayContaining(['job_id', 'submission_id', 'ok', 'result', 'error']),
+    );
+  });
+});
