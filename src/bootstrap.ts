@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -6,6 +7,7 @@ import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { RelayConfig } from './config/config';
+import { WorkScheduler } from './delivery/work.scheduler';
 import { buildOpenApiDocument } from './openapi';
 
 /** Builds the app exactly as production runs it; main.ts and the end-to-end tests share it. */
@@ -21,6 +23,13 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   app.set('trust proxy', 1);
   setUpSwagger(app);
   return app;
+}
+
+/** Listens, then starts the scheduler: no forward leaves before its callback URL can be answered. */
+export async function listenAndRun(app: NestExpressApplication, port: number, host: string): Promise<number> {
+  await app.listen(port, host);
+  app.get(WorkScheduler).start();
+  return (app.getHttpServer().address() as AddressInfo).port;
 }
 
 function setUpSwagger(app: INestApplication): void {

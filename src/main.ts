@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import type { AddressInfo } from 'node:net';
-import { createRelayApp } from './bootstrap';
+import { createRelayApp, listenAndRun } from './bootstrap';
 import { ConfigError } from './config/config-reader';
 import { loadConfig, type RelayConfig } from './config/config';
 
@@ -16,8 +15,7 @@ async function main(): Promise<void> {
   }
   const app = await createRelayApp(config);
   stopGracefullyOn(['SIGTERM', 'SIGINT'], () => app.close());
-  await app.listen(config.port, config.host);
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const port = await listenAndRun(app, config.port, config.host);
   new Logger('Relay').log(`listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
 }
 

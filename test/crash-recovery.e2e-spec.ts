@@ -53,7 +53,14 @@ describe('crash safety (real process, kill -9)', () => {
       return { status: 202 };
     };
     relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
-    await eventually(() => jobIds.every((id) => web.for(id).length > 0), 'every delivery in flight', 30_000);
+    await eventually(() => jobIds.every((id) => web.for(id).length > 0), 'every delivery in flight', 30_000).catch(
+      async (error: Error) => {
+        const states = await Promise.all(
+          jobIds.map(async (id) => JSON.stringify(await (await fetch(`${relay!.url}/v1/reviews/${id}/attempts`)).json())),
+        );
+        throw new Error(`${error.message}\n${states.join('\n')}\n${relay!.output.slice(-3000)}`);
+      },
+    );
     await relay.kill();
 
     // Third life: the web service answers.

@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { failureOutcome } from '../jobs/job-outcome';
@@ -14,7 +14,7 @@ const INTERVAL_NAME = 'relay-work-tick';
  * every time, so a restart (or another replica) picks up whatever a dead process left.
  */
 @Injectable()
-export class WorkScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class WorkScheduler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkScheduler.name);
   private readonly inFlight = new Map<string, Promise<void>>();
   private ticking: Promise<void> | null = null;
@@ -29,7 +29,12 @@ export class WorkScheduler implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /**
+   * Called once the HTTP server listens (see listenAndRun in bootstrap.ts), not at bootstrap: a forward carries a
+   * callback URL, and the LLM may call it back at once.
+   */
+  start(): void {
+    if (this.registry.doesExist('interval', INTERVAL_NAME)) return;
     const timer = setInterval(() => this.kick(), this.config.schedulerIntervalMs);
     this.registry.addInterval(INTERVAL_NAME, timer);
     this.kick();
@@ -74,11 +79,11 @@ export class WorkScheduler implements OnApplicationBootstrap, BeforeApplicationS
     for (const leg of ['delivery', 'forward'] as const) {
       const budget = this.config.workerConcurrency - this.inFlight.size;
       if (budget <= 0 || this.draining) return;
-      for (const claim of await this.jobs.claimDue(leg, budget, leaseMs)) this.start(leg, claim);
+      for (const claim of await this.jobs.claimDue(leg, budget, leaseMs)) this.launch(leg, claim);
     }
   }
 
-  private start(leg: 'forward' | 'delivery', claim: ClaimedJob): void {
+  private launch(leg: 'forward' | 'delivery', claim: ClaimedJob): void {
     const attempt = leg === 'forward' ? this.forwarder.attemptForward(claim) : this.deliverer.attemptDelivery(claim);
     const tracked = attempt
       .then(() => undefined)

@@ -2,9 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { createRelayApp } from '../../src/bootstrap';
+import { createRelayApp, listenAndRun } from '../../src/bootstrap';
 import { loadConfig, type RelayConfig } from '../../src/config/config';
 import { WorkScheduler } from '../../src/delivery/work.scheduler';
 
@@ -39,8 +38,7 @@ export async function startRelay(env: NodeJS.ProcessEnv = {}, keepDir?: string):
   const dir = keepDir ?? tempDir();
   const config = loadConfig({ ...FAST, DATABASE_URL: `sqlite:///${dir}/relay.db`, ...env });
   const app = await createRelayApp(config);
-  await app.listen(0, '127.0.0.1');
-  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${await listenAndRun(app, 0, '127.0.0.1')}`;
   return {
     app,
     config,
