@@ -22,7 +22,8 @@ describe('the embedded SQLite database', () => {
   });
 
   it('answers readiness while the database is reachable', async () => {
-    await relay.http.get('/health/live').expect(200, { status: 'ok' });
-    await relay.http.get('/health/ready').expect(200, { status: 'ok' });
+    expect((await relay.http.get('/health/live').expect(200)).body).toMatchObject({ status: 'ok' });
+    const ready = (await relay.http.get('/health/ready').expect(200)).body;
+    expect(ready).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, intake: { status: 'up' } } });
   });
 });

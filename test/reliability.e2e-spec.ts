@@ -22,6 +22,7 @@ describe('graceful stop', () => {
       return answer?.status === 503 && answer;
     }, 'readiness 503 while draining');
     expect((ready as Response).status).toBe(503);
+    expect(await (ready as Response).json()).toMatchObject({ code: 'not_ready', error: { intake: { status: 'down', message: 'draining' } } });
     await closing;
 
     const db = new Database(`${dir}/relay.db`, { readonly: true });

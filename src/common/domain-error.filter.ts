@@ -35,14 +35,19 @@ export class DomainErrorFilter implements ExceptionFilter {
 
 function fromHttpException(exception: HttpException): ErrorBody {
   const statusCode = exception.getStatus();
-  const payload = exception.getResponse() as string | { message?: string | string[]; error?: string };
+  const payload = exception.getResponse() as string | { message?: unknown; error?: unknown; details?: unknown };
+  if (statusCode === 429) return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
+  if (typeof payload === 'object' && payload.details !== undefined && !Array.isArray(payload.message)) {
+    // A failed health check: keep terminus' per-indicator report for the orchestrator and the operator.
+    return { ...payload, statusCode, code: 'not_ready', message: 'A readiness check failed' };
+  }
   const raw = typeof payload === 'string' ? payload : payload.message;
   if (Array.isArray(raw)) {
     return { statusCode, code: 'validation_failed', message: raw.join('; '), details: raw };
   }
-  if (statusCode === 429) return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
-  const code = statusCode === 404 ? 'not_found' : snake(typeof payload === 'object' && payload.error ? payload.error : exception.name);
-  return { statusCode, code, message: raw ?? exception.message };
+  const name = typeof payload === 'object' && typeof payload.error === 'string' ? payload.error : exception.name;
+  const code = statusCode === 404 ? 'not_found' : snake(name);
+  return { statusCode, code, message: typeof raw === 'string' ? raw : exception.message };
 }
 
 function snake(text: string): string {

@@ -1,33 +1,38 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { SkipThrottle } from '@nestjs/throttler';
 import { WorkScheduler } from '../delivery/work.scheduler';
 
 @ApiTags('health')
+@SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
     private readonly scheduler: WorkScheduler,
   ) {}
 
   @Get('live')
+  @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process answers' })
-  live(): { status: 'ok' } {
-    return { status: 'ok' };
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
   }
 
   @Get('ready')
+  @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database answers and the process is not draining' })
   @ApiServiceUnavailableResponse({ description: 'Draining after SIGTERM, or the database does not answer' })
-  async ready(): Promise<{ status: 'ok' }> {
-    if (this.scheduler.isDraining) throw new ServiceUnavailableException('draining');
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      throw new ServiceUnavailableException('database unreachable');
-    }
-    return { status: 'ok' };
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => {
+        const session = this.indicators.check('intake');
+        return this.scheduler.isDraining ? session.down('draining') : session.up();
+      },
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+    ]);
   }
 }

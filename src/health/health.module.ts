@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { HealthController } from './health.controller';
 
-@Module({ imports: [DeliveryModule], controllers: [HealthController] })
+@Module({ imports: [TerminusModule.forRoot(), DeliveryModule], controllers: [HealthController] })
 export class HealthModule {}
