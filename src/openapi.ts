@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
+import { CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
 import { DeliveryPayloadDto } from './delivery/dto/delivery-payload.dto';
 
 const SIGNATURE_HEADERS = [
@@ -25,6 +26,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'This relay')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A key from RELAY_API_KEYS' }, API_KEY_SCHEME)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A key from RELAY_API_KEYS' }, BEARER_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'query', name: 'token', description: "The job's callback credential, as given in callback_url (or as a Bearer token)" },
+      CALLBACK_TOKEN_SCHEME,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [DeliveryPayloadDto] });
   document.webhooks = {
@@ -35,6 +40,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
           'Sent once the outcome is known, retried with backoff until the receiver answers 2xx (410 stops it; 3xx is a ' +
           'failure and is not followed). At least once: dedupe on webhook-id. Verify the signature over the raw body.',
         operationId: 'deliverReviewResult',
+        // Authenticated by its signature headers, not by a scheme the receiver would configure.
+        security: [],
         parameters: SIGNATURE_HEADERS.map(([name, description, example]) => ({
           name,
           in: 'header' as const,
@@ -55,5 +62,11 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       },
     },
   };
+  // Routes without a scheme are public on purpose (health, metrics, the developer's simulation): say so.
+  for (const operations of Object.values(document.paths)) {
+    for (const operation of Object.values(operations) as { security?: unknown[] }[]) {
+      if (typeof operation === 'object' && operation !== null && 'responses' in operation) operation.security ??= [];
+    }
+  }
   return document;
 }

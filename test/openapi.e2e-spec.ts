@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
@@ -26,6 +28,15 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
     expect(doc.components.securitySchemes['api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('passes redocly lint with the recommended rules', () => {
+    fs.writeFileSync(`${dir}/openapi.json`, JSON.stringify(doc));
+    const cli = path.resolve(__dirname, '../node_modules/.bin/redocly');
+    const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
+    const run = () => execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], { env, stdio: 'pipe' });
+    expect(() => run()).not.toThrow();
+    expect(run().toString()).not.toMatch(/^error/m);
   });
 
   it('gives every operation a summary and documents its error answers with the error body', () => {

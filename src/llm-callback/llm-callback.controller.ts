@@ -4,8 +4,8 @@ import {
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOperation,
-  ApiQuery,
   ApiResponse,
+  ApiSecurity,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -14,7 +14,10 @@ import { CallbackMetricsInterceptor } from './callback-metrics.interceptor';
 import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 import { LlmCallbackService } from './llm-callback.service';
 
+export const CALLBACK_TOKEN_SCHEME = 'callback-token';
+
 @ApiTags('llm-callback')
+@ApiSecurity(CALLBACK_TOKEN_SCHEME)
 @UseInterceptors(CallbackMetricsInterceptor)
 @Controller('v1/llm/callback')
 export class LlmCallbackController {
@@ -29,7 +32,6 @@ export class LlmCallbackController {
       'carries ?token=…) or send Authorization: Bearer <callback_token>. The first result wins; the same result again ' +
       'is a no-op (status "duplicate"), a different one is 409.',
   })
-  @ApiQuery({ name: 'token', required: false, description: 'The callback credential (already in callback_url)' })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
