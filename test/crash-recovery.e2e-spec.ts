@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import { eventually, FakeServer, FakeHandler, postJson } from './support/fake-server';
+import { eventually, freePort, FakeServer, FakeHandler, postJson } from './support/fake-server';
 import { tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
 
@@ -130,11 +129,3 @@ describe('crash safety (real process, kill -9)', () => {
     fs.rmSync(chaosDir, { recursive: true, force: true });
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

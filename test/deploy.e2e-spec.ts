@@ -2,10 +2,9 @@ import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
-import { eventually, FakeServer } from './support/fake-server';
+import { eventually, freePort, FakeServer } from './support/fake-server';
 import { hasProgram } from './support/external';
 import { tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
@@ -154,11 +153,3 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
     expect(plain.headers.location).toMatch(/^https:\/\//);
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

@@ -1,7 +1,9 @@
 import type { AttemptLeg, AttemptOutcome } from '../jobs/attempt.entity';
 import type { NewAttempt } from '../jobs/job-timeline.service';
 import type { ClaimedJob } from '../jobs/jobs.service';
+import type { RetrySettings } from '../config/config';
 import { BLOCKED, type OutboundResponse } from './outbound-http';
+import { nextRetry, parseRetryAfter, type RetryDecision } from './retry-policy';
 
 /** What one outbound attempt came to, before the retry policy has its say. */
 export type AttemptVerdict = 'success' | 'retryable' | 'permanent';
@@ -53,4 +55,14 @@ export function attemptRecord(
 export function describeAttempt(record: NewAttempt): string {
   const error = record.error ? ` error="${record.error}"` : '';
   return `${record.leg} job=${record.jobId} attempt=${record.attemptNo} status=${record.statusCode ?? '-'} outcome=${record.outcome} ms=${record.durationMs}${error}`;
+}
+
+/** The retry policy applied to a failed attempt of either leg, honouring the answer's Retry-After. */
+export function retryAfterFailure(
+  claim: ClaimedJob,
+  response: OutboundResponse,
+  policy: RetrySettings,
+  retryAfterMaxSeconds: number,
+): RetryDecision {
+  return nextRetry(claim.attemptNo, policy, parseRetryAfter(response.retryAfter), retryAfterMaxSeconds);
 }

@@ -4,9 +4,8 @@ import { AttemptOutcome } from '../jobs/attempt.entity';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLog } from './attempt-log';
-import { attemptRecord, judgeDelivery } from './attempt-result';
+import { attemptRecord, retryAfterFailure, judgeDelivery } from './attempt-result';
 import { OutboundResponse } from './outbound-http';
-import { nextRetry, parseRetryAfter } from './retry-policy';
 import { WebhookClient } from './webhook.client';
 
 /** The delivery leg: one attempt to post a claimed job's result to its webhook. */
@@ -36,12 +35,7 @@ export class DeliveryService {
       return 'success';
     }
     if (verdict === 'retryable') {
-      const decision = nextRetry(
-        claim.attemptNo,
-        this.config.delivery,
-        parseRetryAfter(response.retryAfter),
-        this.config.retryAfterMaxSeconds,
-      );
+      const decision = retryAfterFailure(claim, response, this.config.delivery, this.config.retryAfterMaxSeconds);
       if (decision.retry) return (await this.jobs.scheduleRetry(claim, decision.delayMs)) ? 'retry' : 'stale';
     }
     return (await this.jobs.markDeliveryFailed(claim)) ? 'failed' : 'stale';

@@ -5,10 +5,9 @@ import { failureOutcome } from '../jobs/job-outcome';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { AttemptOutcome } from '../jobs/attempt.entity';
 import { AttemptLog } from './attempt-log';
-import { attemptRecord, judgeForward } from './attempt-result';
+import { attemptRecord, retryAfterFailure, judgeForward } from './attempt-result';
 import { LlmServerClient } from './llm-server.client';
 import { OutboundResponse } from './outbound-http';
-import { nextRetry, parseRetryAfter } from './retry-policy';
 
 /** The forward leg: one attempt to hand a claimed job to the LLM server. */
 @Injectable()
@@ -44,12 +43,7 @@ export class ForwardService {
       return { outcome: 'success', movedToDelivery: false };
     }
     if (verdict === 'retryable') {
-      const decision = nextRetry(
-        claim.attemptNo,
-        this.config.forward,
-        parseRetryAfter(response.retryAfter),
-        this.config.retryAfterMaxSeconds,
-      );
+      const decision = retryAfterFailure(claim, response, this.config.forward, this.config.retryAfterMaxSeconds);
       if (decision.retry) {
         const scheduled = await this.jobs.scheduleRetry(claim, decision.delayMs);
         return { outcome: scheduled ? 'retry' : 'stale', movedToDelivery: false };

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -104,4 +105,13 @@ export function callingBackLlm(result: unknown = { score: 0.86, feedback: 'Good 
     setTimeout(() => void postJson(request.json.callback_url, { ok: true, result }).catch(() => undefined), 5);
     return { status: 202, body: { accepted: true } };
   };
+}
+
+/** A loopback port free right now (for a process that must keep one port across restarts). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
