@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { AsyncResource } from 'node:async_hooks';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { failureOutcome } from '../jobs/job-outcome';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
@@ -20,6 +21,7 @@ export class WorkScheduler implements BeforeApplicationShutdown {
   private ticking: Promise<void> | null = null;
   private again = false;
   private draining = false;
+  private readonly context = new AsyncResource('relay-scheduler');
 
   constructor(
     private readonly jobs: JobsService,
@@ -51,7 +53,10 @@ export class WorkScheduler implements BeforeApplicationShutdown {
       this.again = true;
       return;
     }
-    this.ticking = this.tick()
+    // Run in the scheduler's own async context, not the request's that kicked it, so attempt logs don't carry the
+    // id of whichever request happened to start the tick.
+    this.ticking = this.context
+      .runInAsyncScope(() => this.tick())
       .catch((error: Error) => this.logger.error(`tick failed: ${error.message}`, error.stack))
       .finally(() => {
         this.ticking = null;
