@@ -1,4 +1,4 @@
-import { assertTransition, canTransition, JOB_STATUSES, JobStatus, sourcesOf } from './job-status';
+import { assertTransition, canTransition, JOB_STATUSES, JobStatus } from './job-status';
 
 const LEGAL: [JobStatus, JobStatus][] = [
   ['queued', 'processing'],
@@ -18,10 +18,5 @@ describe('job status transitions', () => {
     expect(canTransition(from, to)).toBe(legal);
     if (legal) expect(() => assertTransition(from, to)).not.toThrow();
     else expect(() => assertTransition(from, to)).toThrow(`Illegal job transition ${from} → ${to}`);
-  });
-
-  it('lists the sources of a target state for conditional updates', () => {
-    expect(sourcesOf('delivering').sort()).toEqual(['delivered', 'delivery_failed', 'processing', 'queued']);
-    expect(sourcesOf('queued')).toEqual([]);
   });
 });

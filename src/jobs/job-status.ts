@@ -3,7 +3,6 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work to do: the scheduler looks only at these. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'delivering'];
-export const FINISHED_STATUSES: readonly JobStatus[] = ['delivered', 'delivery_failed'];
 
 /**
  * Legal moves. `queued → delivering` exists because a callback is accepted from the moment the forward is sent,
@@ -24,13 +23,4 @@ export function canTransition(from: JobStatus, to: JobStatus): boolean {
 
 export function assertTransition(from: JobStatus, to: JobStatus): void {
   if (!canTransition(from, to)) throw new Error(`Illegal job transition ${from} → ${to}`);
-}
-
-/** Every status from which `to` may be reached: the `WHERE status IN (…)` of a conditional update. */
-export function sourcesOf(to: JobStatus): JobStatus[] {
-  return JOB_STATUSES.filter((from) => canTransition(from, to));
-}
-
-export function isJobStatus(value: unknown): value is JobStatus {
-  return typeof value === 'string' && (JOB_STATUSES as readonly string[]).includes(value);
 }

@@ -123,10 +123,6 @@ export class JobsService {
     return this.fenced(claim, [status], { nextAttemptAt: () => `${this.now} + ${Math.round(delayMs)}`, ...RELEASED });
   }
 
-  releaseLease(claim: ClaimedJob): Promise<boolean> {
-    return this.fenced(claim, [claim.job.status], RELEASED);
-  }
-
   /**
    * A result or a failure is known: the job moves to delivering and its first delivery is due at once. Only from a
    * state still waiting for an outcome, so the first outcome wins. A forward attempt in flight loses its lease.
