@@ -1,4 +1,3 @@
-import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -21,7 +20,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
   app.set('trust proxy', 1);
-  setUpSwagger(app);
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   return app;
 }
 
@@ -30,8 +29,4 @@ export async function listenAndRun(app: NestExpressApplication, port: number, ho
   await app.listen(port, host);
   app.get(WorkScheduler).start();
   return (app.getHttpServer().address() as AddressInfo).port;
-}
-
-function setUpSwagger(app: INestApplication): void {
-  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }

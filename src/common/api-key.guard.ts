@@ -40,6 +40,7 @@ export function presentedApiKey(request: Pick<Request, 'headers'>): string | nul
   return match ? match[1].trim() : null;
 }
 
-function digest(key: string): Buffer {
+/** SHA-256 of a key: compared in constant time here, and the throttler's tracker so keys never sit in memory maps. */
+export function digest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { RelayConfig } from '../config/config';
-import { presentedApiKey } from './api-key.guard';
+import { digest, presentedApiKey } from './api-key.guard';
 
 /**
  * Rate limit of intake, per API key (a digest of it, never the key itself) or, with no key, per client address
@@ -13,7 +12,7 @@ export function intakeThrottleOptions(config: RelayConfig): ThrottlerModuleOptio
     setHeaders: true,
     getTracker: (req) => {
       const key = presentedApiKey(req as Parameters<typeof presentedApiKey>[0]);
-      return key ? `key:${createHash('sha256').update(key).digest('hex')}` : `ip:${(req as { ip?: string }).ip ?? 'unknown'}`;
+      return key ? `key:${digest(key).toString('hex')}` : `ip:${(req as { ip?: string }).ip ?? 'unknown'}`;
     },
   };
 }

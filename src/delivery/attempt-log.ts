@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobTimelineService, NewAttempt } from '../jobs/job-timeline.service';
+import type { Job } from '../jobs/job.entity';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { describeAttempt } from './attempt-result';
 
@@ -17,5 +18,10 @@ export class AttemptLog {
     await this.timeline.recordAttempt(attempt);
     this.metrics.attemptFinished(attempt);
     this.logger.log(describeAttempt(attempt));
+  }
+
+  /** A successful delivery: how long it took from the outcome being known. */
+  delivered(job: Job): void {
+    if (job.outcomeAt !== null) this.metrics.delivered((Date.now() - job.outcomeAt) / 1000);
   }
 }

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptOutcome } from '../jobs/attempt.entity';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
-import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLog } from './attempt-log';
 import { attemptRecord, retryAfterFailure, judgeDelivery } from './attempt-result';
 import { OutboundResponse } from './outbound-http';
@@ -15,7 +14,6 @@ export class DeliveryService {
     private readonly jobs: JobsService,
     private readonly attempts: AttemptLog,
     private readonly webhook: WebhookClient,
-    private readonly metrics: RelayMetrics,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -31,7 +29,7 @@ export class DeliveryService {
     const verdict = judgeDelivery(response);
     if (verdict === 'success') {
       if (!(await this.jobs.markDelivered(claim))) return 'stale';
-      if (claim.job.outcomeAt !== null) this.metrics.delivered((Date.now() - claim.job.outcomeAt) / 1000);
+      this.attempts.delivered(claim.job);
       return 'success';
     }
     if (verdict === 'retryable') {

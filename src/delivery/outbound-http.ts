@@ -50,7 +50,7 @@ export async function postJson(http: AxiosInstance, request: OutboundRequest): P
   }
 }
 
-/** Prefix of a refused destination's error: a permanent failure, never retried. */
+/** The error of a refused destination: a permanent failure, never retried. */
 export const BLOCKED = 'blocked: the destination address is not public';
 
 /** A short reason safe to store and log: never the request config, which carries credentials. */
