@@ -3,9 +3,10 @@ import { json } from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { DomainError } from './domain-errors';
+import { firstInexactInteger, firstNonFiniteNumber } from './json-numbers';
 
 export const MAX_JSON_DEPTH = 32;
-const CALLBACK_PATH = /^\/v1\/llm\/callback\//;
+const CALLBACK_PATH = /^\/(v1\/llm\/callback|simulate-llm)\//;
 /** Errors raised by body-parser carry a `type`; all are the client's fault, never a 500. */
 const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
@@ -16,6 +17,9 @@ const BODY_PARSER_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'request_size_invalid', 'Content-Length does not match the body'],
 };
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+const INEXACT_INTEGER = Symbol('inexactInteger');
+
+type ParsedRequest = Request & { [INEXACT_INTEGER]?: string | null };
 
 export function isJsonContentType(header: string | undefined): boolean {
   if (!header) return false;
@@ -33,7 +37,11 @@ export class JsonBodyMiddleware implements NestMiddleware {
   private readonly callbackParser: RequestHandler;
 
   constructor(@Inject(CONFIG) config: RelayConfig) {
-    const options = { strict: false, type: () => true };
+    // The raw bytes are looked at once, before parsing, for integers a double would round.
+    const verify = (req: ParsedRequest, _res: unknown, raw: Buffer) => {
+      req[INEXACT_INTEGER] = firstInexactInteger(raw);
+    };
+    const options = { strict: false, type: () => true, verify };
     this.intakeParser = json({ ...options, limit: config.intakeMaxBodyBytes });
     this.callbackParser = json({ ...options, limit: config.callbackMaxBodyBytes });
   }
@@ -47,17 +55,43 @@ export class JsonBodyMiddleware implements NestMiddleware {
     if (!isJsonContentType(req.headers['content-type'])) {
       return next(new DomainError(415, 'unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json)'));
     }
+    if (!isUtf8Charset(req.headers['content-type'])) {
+      return next(new DomainError(415, 'unsupported_charset', 'JSON bodies must be UTF-8 (charset=utf-8 or no charset)'));
+    }
     // Nest mounts middleware under its own path; originalUrl is the URL the client sent.
     const parser = CALLBACK_PATH.test(req.originalUrl) ? this.callbackParser : this.intakeParser;
     parser(req, res, (error?: unknown) => {
       if (error) return next(asDomainError(error));
       if (req.body === undefined) req.body = {};
-      if (jsonDepth(req.body) > MAX_JSON_DEPTH) {
-        return next(new DomainError(400, 'too_deeply_nested', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`));
-      }
-      next();
+      next(bodyProblem(req as ParsedRequest));
     });
   }
+}
+
+/** What makes a parsed body unacceptable before any route looks at it, or undefined. */
+function bodyProblem(req: ParsedRequest): DomainError | undefined {
+  const body: unknown = req.body;
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return new DomainError(400, 'body_not_object', 'The request body must be a JSON object');
+  }
+  if (jsonDepth(body) > MAX_JSON_DEPTH) {
+    return new DomainError(400, 'too_deeply_nested', `JSON bodies may nest at most ${MAX_JSON_DEPTH} levels`);
+  }
+  const inexact = req[INEXACT_INTEGER];
+  if (inexact) {
+    return new DomainError(400, 'unrepresentable_number', `The integer ${inexact.slice(0, 40)} cannot be carried exactly (JSON numbers are read as IEEE-754 doubles, exact up to 2^53); send it as a string`);
+  }
+  const infinite = firstNonFiniteNumber(body);
+  if (infinite) {
+    return new DomainError(400, 'unrepresentable_number', `${infinite} is a number too large for JSON to carry (it would overflow to Infinity)`);
+  }
+  return undefined;
+}
+
+/** A charset parameter, when present, must say UTF-8: other encodings are refused with 415, not misread. */
+function isUtf8Charset(header: string | undefined): boolean {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(header ?? '')?.[1];
+  return charset === undefined || /^utf-?8$/i.test(charset);
 }
 
 function asDomainError(error: unknown): unknown {

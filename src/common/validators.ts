@@ -1,4 +1,4 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { canonicalJson } from './canonical-json';
 
 export const MAX_URL_LENGTH = 2048;
@@ -56,4 +56,33 @@ export function IsJsonValue(options?: ValidationOptions): PropertyDecorator {
     },
     options,
   );
+}
+
+/**
+ * Optional, but not nullable: the property may be left out, and when present it is validated (null included).
+ * class-validator's IsOptional would let null through unchecked.
+ */
+export function IsOptionalNotNull(options?: ValidationOptions): PropertyDecorator {
+  return ValidateIf((_object, value) => value !== undefined, options);
+}
+
+const FREE_FORM_FIELDS = new WeakMap<object, string[]>();
+
+/**
+ * Marks a field as the users' free-form JSON: validation checks it, nothing transforms it. The request pipe hands
+ * the handler the parsed value itself, with every key (`constructor`, `__proto__`, …) exactly as sent.
+ */
+export function FreeFormJson(): PropertyDecorator {
+  return (target, property) => {
+    const fields = FREE_FORM_FIELDS.get(target.constructor) ?? [];
+    FREE_FORM_FIELDS.set(target.constructor, [...fields, String(property)]);
+  };
+}
+
+export function freeFormFields(dtoClass: object): readonly string[] {
+  const fields: string[] = [];
+  for (let current = dtoClass; current && current !== Function.prototype; current = Object.getPrototypeOf(current)) {
+    fields.push(...(FREE_FORM_FIELDS.get(current) ?? []));
+  }
+  return fields;
 }

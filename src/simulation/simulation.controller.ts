@@ -1,5 +1,18 @@
-import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiExcludeEndpoint, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiConflictResponse,
+  ApiExcludeEndpoint,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
 import { SimulationDisabledError } from '../common/domain-errors';
 import { ErrorBodyDto } from '../common/error-body.dto';
 import { CONFIG, type RelayConfig } from '../config/config';
@@ -21,20 +34,28 @@ export class SimulationController {
 
   @Post('simulate-llm/:job_id')
   @HttpCode(200)
+  @UseGuards(ApiKeyGuard)
+  @ApiSecurity(API_KEY_SCHEME)
+  @ApiBearerAuth(BEARER_SCHEME)
   @ApiOperation({
     summary: "Imitate the LLM's callback for a job",
     description:
-      'Feeds {ok, result} through the same path as the real callback (no credential needed); an empty body ' +
-      'generates a plausible result. Off in production unless SIMULATION_ENABLED=true.',
+      "Feeds the callback's body ({ok, result, error}) through the same path as the real callback, without the " +
+      'per-job credential; when RELAY_API_KEYS is set it needs an API key like /v1/reviews. An empty body (the ' +
+      'default) generates a plausible successful result. Off in production unless SIMULATION_ENABLED=true.',
   })
+  @ApiBody({ type: SimulateLlmDto, required: false })
+  @ApiUnauthorizedResponse({ description: 'Missing or wrong API key', type: ErrorBodyDto })
   @ApiNotFoundResponse({ description: 'No such job, or simulation disabled', type: ErrorBodyDto })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
+  @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })
+  @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
   simulate(@Param('job_id') jobId: string, @Body() body: SimulateLlmDto = {}): Promise<CallbackAckDto> {
     if (!this.config.simulationEnabled) throw new SimulationDisabledError();
     const ok = body.ok ?? true;
     const result = body.result !== undefined ? body.result : ok ? simulatedReview(jobId) : null;
-    return this.callbacks.recordResult(jobId, { ok, result });
+    return this.callbacks.recordResult(jobId, { ok, result, error: body.error });
   }
 
   /** The built-in LLM server used when LLM_API_URL is unset: accepts the job, calls back a moment later. */

@@ -1,6 +1,7 @@
+import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, Length, ValidateNested } from 'class-validator';
-import { IsJsonValue } from '../../common/validators';
+import { IsBoolean, IsObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { FreeFormJson, IsJsonValue, IsOptionalNotNull } from '../../common/validators';
 
 export class LlmErrorDto {
   /**
@@ -31,15 +32,32 @@ export class LlmCallbackDto {
    * The review, passed to the web service as is (any JSON value).
    * @example {"score": 0.86, "feedback": "Clear structure; the conclusion needs evidence."}
    */
-  @IsOptional()
-  @IsJsonValue()
+  @ResultField()
   result?: unknown;
 
-  /** Why the review failed, when ok is false. */
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => LlmErrorDto)
+  /** Why the review failed, when ok is false: an object with a code, a message, or both. */
+  @LlmErrorField()
   error?: LlmErrorDto;
+}
+
+/** The callback's `result`: any JSON value, passed on exactly as received. */
+export function ResultField(): PropertyDecorator {
+  return applyDecorators(IsOptional(), FreeFormJson(), IsJsonValue());
+}
+
+/** The callback's `error`: optional, but when present an object with a code or a message (never null, [] or {}). */
+export function LlmErrorField(): PropertyDecorator {
+  return applyDecorators(IsOptionalNotNull(), IsObject(), HasCodeOrMessage(), ValidateNested(), Type(() => LlmErrorDto));
+}
+
+function HasCodeOrMessage(): PropertyDecorator {
+  return ValidateBy({
+    name: 'hasCodeOrMessage',
+    validator: {
+      validate: (value: unknown) => typeof value === 'object' && value !== null && ('code' in value || 'message' in value),
+      defaultMessage: () => 'must have a code, a message, or both',
+    },
+  });
 }
 
 export class CallbackAckDto {

@@ -9,7 +9,7 @@ import {
   Length,
   ValidateNested,
 } from 'class-validator';
-import { IsHttpUrl, MaxJsonBytes } from '../../common/validators';
+import { FreeFormJson, IsHttpUrl, MaxJsonBytes } from '../../common/validators';
 
 export const MAX_FILE_REFS = 100;
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -63,7 +63,7 @@ export class CreateReviewDto {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_FILE_REFS)
-  @ValidateNested({ each: true })
+  @ValidateNested({ each: true, message: 'must be an object with a url' })
   @Type(() => FileRefDto)
   file_refs: FileRefDto[];
 
@@ -72,6 +72,7 @@ export class CreateReviewDto {
    * @example {"course": "ML-101"}
    */
   @IsOptional()
+  @FreeFormJson()
   @IsObject()
   @MaxJsonBytes(MAX_METADATA_BYTES)
   metadata?: Record<string, unknown>;

@@ -1,22 +1,27 @@
-import { Allow, IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import { IsJsonValue } from '../../common/validators';
+import { Allow, IsBoolean, IsString, Length } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validators';
+import { LlmErrorDto, LlmErrorField, ResultField } from '../../llm-callback/dto/llm-callback.dto';
 
+/** The LLM callback's body, with every field optional: an empty body feeds a generated successful review. */
 export class SimulateLlmDto {
   /**
    * Whether the simulated review succeeded (default true).
    * @example true
    */
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   ok?: boolean;
 
   /**
-   * The result to feed; omitted, a plausible one is generated.
+   * The result to feed, passed on exactly as sent (any JSON value); omitted with ok true, a plausible one is generated.
    * @example {"score": 0.9, "feedback": "Looks good"}
    */
-  @IsOptional()
-  @IsJsonValue()
+  @ResultField()
   result?: unknown;
+
+  /** Why the simulated review failed, when ok is false: an object with a code, a message, or both. */
+  @LlmErrorField()
+  error?: LlmErrorDto;
 }
 
 /** What the built-in simulated LLM server needs from a forwarded job. */
