@@ -20,6 +20,7 @@ module.exports = {
     '/node_modules/(?!(@nestjs|uid|load-esm|file-type|strtok3|token-types|@tokenizer|uint8array-extras|request-filtering-agent|ipaddr.js)/)',
   ],
   globalSetup: '<rootDir>/test/support/global-setup.js',
+  setupFilesAfterEnv: ['<rootDir>/test/support/openapi-setup.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

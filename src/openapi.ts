@@ -1,8 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
-import { CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
+import { CALLBACK_BEARER_SCHEME, CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
 import { DeliveryPayloadDto } from './delivery/dto/delivery-payload.dto';
+import { tightenSchemas } from './common/openapi-schema';
 
 const SIGNATURE_HEADERS = [
   ['X-Signature', 'sha256=<hex HMAC-SHA256(CALLBACK_HMAC_SECRET, raw body)>', 'sha256=5d41402abc4b2a76b9719d911017c592'],
@@ -30,8 +31,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       { type: 'apiKey', in: 'query', name: 'token', description: "The job's callback credential, as given in callback_url (or as a Bearer token)" },
       CALLBACK_TOKEN_SCHEME,
     )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: "The job's callback_token as a Bearer token" }, CALLBACK_BEARER_SCHEME)
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [DeliveryPayloadDto] });
+  tightenSchemas(document);
   document.webhooks = {
     reviewResult: {
       post: {

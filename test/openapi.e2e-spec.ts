@@ -82,4 +82,43 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
       expect.arrayContaining(['job_id', 'submission_id', 'ok', 'result', 'error']),
     );
   });
+
+  it('says what the code accepts and answers: free-form results, optional paging, the callback credential', () => {
+    const schemas = doc.components.schemas;
+    // Any JSON value, null included: no type at all.
+    for (const name of ['ReviewDto', 'DeliveryPayloadDto', 'LlmCallbackDto', 'SimulateLlmDto']) {
+      expect(schemas[name].properties.result.type).toBeUndefined();
+    }
+    expect(schemas.ReviewDto.required).toContain('result');
+    expect(schemas.CreateReviewDto.properties.metadata.type).toEqual(['object', 'null']);
+
+    const list = Object.fromEntries(doc.paths['/v1/reviews'].get.parameters.map((p: any) => [p.name, p]));
+    expect(list.limit).toMatchObject({ required: false, schema: { type: 'integer', default: 20, minimum: 1, maximum: 100 } });
+    expect(list.offset).toMatchObject({ required: false, schema: { type: 'integer', default: 0 } });
+
+    const callback = doc.paths['/v1/llm/callback/{job_id}'].post;
+    expect(callback.parameters.map((p: any) => p.name)).toEqual(['job_id']);
+    expect(callback.security).toEqual(expect.arrayContaining([{ 'callback-token': [] }, { 'callback-bearer': [] }]));
+    expect(doc.components.securitySchemes['callback-token']).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
+    expect(doc.components.securitySchemes['callback-bearer']).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('closes request bodies to unknown fields and states their limits', () => {
+    const schemas = doc.components.schemas;
+    for (const name of ['CreateReviewDto', 'FileRefDto', 'LlmCallbackDto', 'LlmErrorDto', 'SimulateLlmDto']) {
+      expect([name, schemas[name].additionalProperties]).toEqual([name, false]);
+    }
+    for (const url of [schemas.CreateReviewDto.properties.webhook_url, schemas.FileRefDto.properties.url]) {
+      expect(url).toMatchObject({ type: 'string', format: 'uri', maxLength: 2048, description: expect.stringMatching(/http or https/) });
+    }
+    expect(schemas.CreateReviewDto.properties.file_refs).toMatchObject({ minItems: 1, maxItems: 100 });
+    expect(schemas.CreateReviewDto.properties.metadata.description).toMatch(/16 KiB/);
+    const idempotency = doc.paths['/v1/reviews'].post.parameters.find((p: any) => p.name === 'idempotency-key');
+    expect(new RegExp(idempotency.schema.pattern).test('order-42')).toBe(true);
+    expect(new RegExp(idempotency.schema.pattern).test('two words')).toBe(false);
+
+    const simulate = doc.paths['/simulate-llm/{job_id}'].post;
+    expect(simulate.requestBody.required).toBe(false);
+    expect(Object.keys(simulate.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415']));
+  });
 });

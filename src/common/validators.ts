@@ -1,3 +1,5 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, ValidationOptions } from 'class-validator';
 import { canonicalJson } from './canonical-json';
 
@@ -17,6 +19,10 @@ export function isHttpUrl(value: unknown): boolean {
 }
 
 export function IsHttpUrl(options?: ValidationOptions): PropertyDecorator {
+  return applyDecorators(ApiProperty({ format: 'uri', maxLength: MAX_URL_LENGTH }), isHttpUrlValidator(options));
+}
+
+function isHttpUrlValidator(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isHttpUrl',

@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, HttpCode, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, HttpCode, Param, Post, Req, UseInterceptors } from '@nestjs/common';
+import type { Request } from 'express';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -15,9 +16,12 @@ import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 import { LlmCallbackService } from './llm-callback.service';
 
 export const CALLBACK_TOKEN_SCHEME = 'callback-token';
+export const CALLBACK_BEARER_SCHEME = 'callback-bearer';
 
 @ApiTags('llm-callback')
+// Alternatives: the token in the query (as callback_url carries it) or as a Bearer token.
 @ApiSecurity(CALLBACK_TOKEN_SCHEME)
+@ApiSecurity(CALLBACK_BEARER_SCHEME)
 @UseInterceptors(CallbackMetricsInterceptor)
 @Controller('v1/llm/callback')
 export class LlmCallbackController {
@@ -41,15 +45,17 @@ export class LlmCallbackController {
   receive(
     @Param('job_id') jobId: string,
     @Body() callback: LlmCallbackDto,
-    @Query('token') queryToken?: unknown,
-    @Headers('authorization') authorization?: string,
+    @Req() request: Request,
   ): Promise<CallbackAckDto> {
-    return this.callbacks.acceptCallback(jobId, presentedToken(queryToken, authorization), callback);
+    return this.callbacks.acceptCallback(jobId, presentedToken(request), callback);
   }
 }
 
-function presentedToken(queryToken: unknown, authorization: string | undefined): string | undefined {
+/** Read from the request itself: as route parameters the credential would appear in OpenAPI as two required inputs. */
+function presentedToken(request: Request): string | undefined {
+  const authorization = request.headers.authorization;
   const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
   if (bearer) return bearer;
+  const queryToken: unknown = request.query.token;
   return typeof queryToken === 'string' ? queryToken : undefined;
 }

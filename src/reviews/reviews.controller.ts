@@ -37,7 +37,12 @@ export class ReviewsController {
   @HttpCode(202)
   @UseGuards(ThrottlerGuard)
   @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
-  @ApiHeader({ name: 'idempotency-key', required: false, description: 'Same key and body → same job; same key, other body → 409' })
+  @ApiHeader({
+    name: 'idempotency-key',
+    required: false,
+    description: 'Same key and body → the same job (answered with its current status); same key, other body → 409',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, minLength: 1, maxLength: 255 },
+  })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'Idempotency-Key reused with another body', type: ErrorBodyDto })
   @ApiResponse({ status: 413, description: 'Body over INTAKE_MAX_BODY_BYTES', type: ErrorBodyDto })

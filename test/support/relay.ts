@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createRelayApp, listenAndRun } from '../../src/bootstrap';
 import { loadConfig, type RelayConfig } from '../../src/config/config';
 import { WorkScheduler } from '../../src/delivery/work.scheduler';
+import { checkResponsesAgainstOpenApi } from './openapi-check';
 
 /** Settings that make retries and ticks fast enough for tests: time is driven by configuration, not sleeps. */
 export const FAST: NodeJS.ProcessEnv = {
@@ -38,6 +39,7 @@ export async function startRelay(env: NodeJS.ProcessEnv = {}, keepDir?: string):
   const dir = keepDir ?? tempDir();
   const config = loadConfig({ ...FAST, DATABASE_URL: `sqlite:///${dir}/relay.db`, ...env });
   const app = await createRelayApp(config);
+  app.use(checkResponsesAgainstOpenApi());
   const url = `http://127.0.0.1:${await listenAndRun(app, 0, '127.0.0.1')}`;
   return {
     app,

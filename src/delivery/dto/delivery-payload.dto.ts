@@ -1,3 +1,4 @@
+import { ApiAnyJson } from '../../common/openapi-schema';
 import { JobErrorDto } from '../../reviews/dto/review.dto';
 
 /** What the relay POSTs to a job's webhook_url. */
@@ -12,9 +13,10 @@ export class DeliveryPayloadDto {
    */
   ok: boolean;
   /**
-   * The LLM's result as it sent it; null when there is none.
+   * The LLM's result exactly as it sent it (any JSON value); null when there is none.
    * @example {"score": 0.86, "feedback": "Clear structure; the conclusion needs evidence."}
    */
+  @ApiAnyJson()
   result: unknown;
   /** Present only when ok is false. */
   error?: JobErrorDto;

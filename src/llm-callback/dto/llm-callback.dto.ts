@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsObject, IsOptional, IsString, Length, ValidateBy, ValidateNested } from 'class-validator';
+import { ApiAnyJson } from '../../common/openapi-schema';
 import { FreeFormJson, IsJsonValue, IsOptionalNotNull } from '../../common/validators';
 
 export class LlmErrorDto {
@@ -42,7 +43,7 @@ export class LlmCallbackDto {
 
 /** The callback's `result`: any JSON value, passed on exactly as received. */
 export function ResultField(): PropertyDecorator {
-  return applyDecorators(IsOptional(), FreeFormJson(), IsJsonValue());
+  return applyDecorators(IsOptional(), FreeFormJson(), IsJsonValue(), ApiAnyJson(false));
 }
 
 /** The callback's `error`: optional, but when present an object with a code or a message (never null, [] or {}). */

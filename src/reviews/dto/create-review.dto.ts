@@ -9,6 +9,7 @@ import {
   Length,
   ValidateNested,
 } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
 import { FreeFormJson, IsHttpUrl, MaxJsonBytes } from '../../common/validators';
 
 export const MAX_FILE_REFS = 100;
@@ -16,7 +17,8 @@ export const MAX_METADATA_BYTES = 16 * 1024;
 
 export class FileRefDto {
   /**
-   * Where the LLM can fetch the file (absolute http or https URL).
+   * Where the LLM can fetch the file: an absolute http or https URL of at most 2048 characters, without credentials
+   * or whitespace.
    * @example "https://files.example.com/submissions/subm-001/report.pdf"
    */
   @IsHttpUrl()
@@ -51,15 +53,17 @@ export class CreateReviewDto {
   submission_id: string;
 
   /**
-   * The student who made the submission.
+   * The student who made the submission (null is the same as leaving it out).
    * @example "stu-42"
    */
+  @ApiProperty({ required: false, nullable: true })
   @IsOptional()
   @IsString()
   @Length(1, 200)
   student_id?: string;
 
   /** Files for the LLM to review (1 to 100). */
+  @ApiProperty({ type: [FileRefDto], maxItems: MAX_FILE_REFS })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_FILE_REFS)
@@ -68,9 +72,11 @@ export class CreateReviewDto {
   file_refs: FileRefDto[];
 
   /**
-   * Free-form JSON object passed to the LLM as is (at most 16 KiB).
+   * Free-form JSON object passed to the LLM exactly as sent, whatever its keys; at most 16 KiB as JSON (null is the
+   * same as leaving it out). Integers must be exact as IEEE-754 doubles (up to 2^53), or be sent as strings.
    * @example {"course": "ML-101"}
    */
+  @ApiProperty({ required: false, nullable: true, type: Object, additionalProperties: true })
   @IsOptional()
   @FreeFormJson()
   @IsObject()
@@ -78,7 +84,8 @@ export class CreateReviewDto {
   metadata?: Record<string, unknown>;
 
   /**
-   * Where the relay posts the signed result (absolute http or https URL).
+   * Where the relay posts the signed result: an absolute http or https URL of at most 2048 characters, without
+   * credentials or whitespace. Unless ALLOW_PRIVATE_WEBHOOK_URLS is on, it must resolve to a public address (422).
    * @example "https://your-webservice.example.com/api/reviews/callback"
    */
   @IsHttpUrl()

@@ -1,3 +1,4 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { JOB_STATUSES, type JobStatus } from '../../jobs/job-status';
@@ -15,6 +16,7 @@ export class ListReviewsQueryDto {
   submission_id?: string;
 
   /** Page size (1 to 100). */
+  @ApiPropertyOptional({ type: 'integer', default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -23,6 +25,7 @@ export class ListReviewsQueryDto {
   limit: number = 20;
 
   /** Jobs to skip, newest first. */
+  @ApiPropertyOptional({ type: 'integer', default: 0 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -1,3 +1,4 @@
+import { ApiAnyJson } from '../../common/openapi-schema';
 import { DeliveryAttempt } from '../../jobs/attempt.entity';
 import { Job } from '../../jobs/job.entity';
 import type { JobStatus } from '../../jobs/job-status';
@@ -50,7 +51,8 @@ export class ReviewDto {
   status: JobStatus;
   /** Null until the LLM's result (or a failure) is known. */
   ok: boolean | null;
-  /** The LLM's result as it sent it. */
+  /** The LLM's result exactly as it sent it (any JSON value); null until known, or when there is none. */
+  @ApiAnyJson()
   result: unknown;
   /** Set when ok is false. */
   error: JobErrorDto | null;
