@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,rss]
+// Starts the built relay (dist/) on a fresh SQLite file, or on a fresh database of the PostgreSQL server that
+// DATABASE_URL names, with a fake LLM that calls back after --delay ms and a receiver, all on loopback; drives
+// load with autocannon and prints a table (each figure the median of its rounds, with min and max) and the same
+// as JSON (also written to .tmp/bench-<time>.json). Run `npm run build` first.
+const fs = require('node:fs');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const { API_KEY, rssMiB, startFloor, startPeers, startRelay } = require('./processes');
+const { percentile, spread, table } = require('./report');
+
+const args = Object.fromEntries(
+  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])),
+);
+const ROUNDS = Number(args.rounds ?? 3);
+const SECONDS = Number(args.seconds ?? 10);
+const OVERLOAD_SECONDS = Number(args['overload-seconds'] ?? 30);
+const RSS_JOBS = Number(args['rss-jobs'] ?? 100_000);
+const DELAY_MS = Number(args.delay ?? 50);
+const CONNECTIONS = Number(args.connections ?? 50);
+const ONLY = new Set((args.only ?? 'intake,cycle,overload,rss').split(','));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function reviewBody(receiverUrl) {
+  return JSON.stringify({
+    submission_id: 'subm-bench',
+    student_id: 'stu-42',
+    file_refs: [{ url: 'https://files.example.com/1.pdf', name: '1.pdf' }],
+    metadata: { course: 'ML-101', attempt: 1 },
+    webhook_url: `${receiverUrl}/reviews/callback`,
+  });
+}
+
+function load(url, body, options = {}) {
+  // autocannon stops at `amount` requests when given one, else after `duration` seconds.
+  const limit = options.amount ? {} : { duration: SECONDS };
+  return autocannon({
+    url: `${url}/v1/reviews`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body,
+    connections: CONNECTIONS,
+    ...limit,
+    ...options,
+  });
+}
+
+const intakeFigures = (result) => ({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx });
+
+/** Waits until the receiver has every accepted job (or the deadline passes); returns the peers' stats then. */
+async function drained(peers, expected, timeoutMs = 600_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stats = await peers.stats();
+    if (stats.deliveries >= expected || Date.now() > deadline) return stats;
+    await sleep(250);
+  }
+}
+
+async function intake(peers) {
+  const raw = await startFloor('raw');
+  const nest = await startFloor('nest');
+  const relay = await startRelay(peers);
+  const body = reviewBody(peers.receiverUrl);
+  const runs = { raw: [], nest: [], relay: [] };
+  try {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      runs.raw.push(intakeFigures(await load(raw.url, body)));
+      runs.nest.push(intakeFigures(await load(nest.url, body)));
+      runs.relay.push(intakeFigures(await load(relay.url, body)));
+    }
+  } finally {
+    await Promise.all([raw.stop(), nest.stop(), relay.stop()]);
+  }
+  const pick = (name, key) => spread(runs[name].map((run) => run[key]));
+  const ratio = (name) => spread(runs.relay.map((run, i) => run.rps / runs[name][i].rps));
+  return {
+    raw_rps: pick('raw', 'rps'), nest_rps: pick('nest', 'rps'), relay_rps: pick('relay', 'rps'),
+    relay_p50_ms: pick('relay', 'p50'), relay_p99_ms: pick('relay', 'p99'),
+    relay_over_raw: ratio('raw'), relay_over_nest: ratio('nest'),
+  };
+}
+
+/** A burst at full intake for SECONDS, then the time until every accepted job is delivered. */
+async function fullCycle(peers) {
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const relay = await startRelay(peers);
+    await peers.reset();
+    const started = (await peers.stats()).now;
+    const result = await load(relay.url, reviewBody(peers.receiverUrl));
+    const stats = await drained(peers, result['2xx']);
+    const lastDelivery = Math.max(...stats.deliveredAt);
+    runs.push({ accepted: result['2xx'], jobsPerSecond: stats.deliveries / ((lastDelivery - started) / 1000) });
+    await relay.stop();
+  }
+  return { full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)), accepted_per_burst: spread(runs.map((run) => run.accepted)) };
+}
+
+/** Intake at a fixed rate for `seconds`; what the peers saw during that window and after the drain. */
+async function atRate(peers, rate, seconds) {
+  const relay = await startRelay(peers);
+  await peers.reset();
+  const started = (await peers.stats()).now;
+  const result = await load(relay.url, reviewBody(peers.receiverUrl), { overallRate: Math.max(1, Math.round(rate)), duration: seconds });
+  const windowEnd = (await peers.stats()).now;
+  const stats = await drained(peers, result['2xx'], 120_000);
+  await relay.stop();
+  const inWindow = stats.deliveredAt.filter((at) => at <= windowEnd).length;
+  return {
+    intake: result,
+    callbackAnswerMs: stats.callbackAnswerMs,
+    callbackFailures: stats.callbackFailures,
+    callbackToDeliveryMs: stats.callbackToDeliveryMs,
+    deliveriesPerSecond: inWindow / ((windowEnd - started) / 1000),
+  };
+}
+
+async function latencyAtHalf(peers, fullRate) {
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round += 1) runs.push(await atRate(peers, fullRate / 2, SECONDS));
+  return {
+    rate_per_s: fullRate / 2,
+    callback_to_delivery_p50_ms: spread(runs.map((run) => percentile(run.callbackToDeliveryMs, 50))),
+    callback_to_delivery_p99_ms: spread(runs.map((run) => percentile(run.callbackToDeliveryMs, 99))),
+  };
+}
+
+async function overload(peers, fullRate) {
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round += 1) runs.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS));
+  const statuses = runs.map((run) => Object.fromEntries(Object.entries(run.intake.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])));
+  return {
+    intake_rate_per_s: fullRate * 2,
+    callback_answer_p99_ms: spread(runs.map((run) => percentile(run.callbackAnswerMs, 99))),
+    callback_failures: spread(runs.map((run) => run.callbackFailures)),
+    deliveries_per_s: spread(runs.map((run) => run.deliveriesPerSecond)),
+    deliveries_over_full_cycle: spread(runs.map((run) => run.deliveriesPerSecond / fullRate)),
+    intake_p99_ms: spread(runs.map((run) => run.intake.latency.p99)),
+    intake_statuses: statuses,
+  };
+}
+
+async function memory(peers) {
+  const relay = await startRelay(peers);
+  await peers.reset();
+  await sleep(2000);
+  const atStart = rssMiB(relay.pid);
+  const result = await load(relay.url, reviewBody(peers.receiverUrl), { amount: RSS_JOBS });
+  const stats = await drained(peers, result['2xx'], 1_800_000);
+  await sleep(2000);
+  const atEnd = rssMiB(relay.pid);
+  await relay.stop();
+  return { jobs: stats.deliveries, rss_start_mib: atStart, rss_end_mib: atEnd, rss_growth: atEnd / atStart - 1 };
+}
+
+async function main() {
+  const peers = await startPeers(DELAY_MS);
+  const results = { when: new Date().toISOString(), node: process.version, database: /^postgres/.test(process.env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, llm_delay_ms: DELAY_MS };
+  try {
+    if (ONLY.has('intake')) results.intake = await intake(peers);
+    if (ONLY.has('cycle') || ONLY.has('overload')) results.cycle = await fullCycle(peers);
+    const fullRate = results.cycle?.full_cycle_jobs_per_s.median;
+    if (ONLY.has('cycle')) results.half_rate = await latencyAtHalf(peers, fullRate);
+    if (ONLY.has('overload')) results.overload = await overload(peers, fullRate);
+    if (ONLY.has('rss')) results.memory = await memory(peers);
+  } finally {
+    await peers.stop();
+  }
+  print(results);
+}
+
+function print(results) {
+  const rows = [];
+  const { intake: i, cycle: c, half_rate: h, overload: o, memory: m } = results;
+  if (i) rows.push(['raw node:http intake', i.raw_rps, 'req/s'], ['Nest + ValidationPipe intake', i.nest_rps, 'req/s'], ['relay intake', i.relay_rps, 'req/s'], ['relay intake p50', i.relay_p50_ms, 'ms', 1], ['relay intake p99', i.relay_p99_ms, 'ms', 1], ['relay / raw', i.relay_over_raw, '', 3], ['relay / Nest floor', i.relay_over_nest, '', 3]);
+  if (c) rows.push(['full cycle at saturation', c.full_cycle_jobs_per_s, 'jobs/s']);
+  if (c && i) rows.push(['full cycle / relay intake', c.full_cycle_jobs_per_s.median / i.relay_rps.median, '', 3]);
+  if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1]);
+  if (o) rows.push([`overload ${o.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, o.callback_answer_p99_ms, 'ms', 1], ['overload: callbacks failed', o.callback_failures, ''], ['overload: deliveries', o.deliveries_per_s, '/s'], ['overload: deliveries / full cycle', o.deliveries_over_full_cycle, '', 2], ['overload: intake p99', o.intake_p99_ms, 'ms', 1], ['overload: intake answers', JSON.stringify(o.intake_statuses), '']);
+  if (m) rows.push([`RSS at start / after ${m.jobs} jobs`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);
+  process.stdout.write(`\nLLM relay benchmark (${results.database}, Node ${results.node}, ${results.connections} connections, ${results.rounds} rounds of ${results.seconds}s, LLM calls back after ${results.llm_delay_ms} ms)\n\n${table(rows)}\n\n`);
+  const file = path.resolve(__dirname, `../../.tmp/bench-${results.when.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(`${JSON.stringify(results)}\n\nwritten to ${path.relative(process.cwd(), file)}\n`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+// Starting and stopping the processes a benchmark needs: the built relay, its peers, and the reference servers.
+const { fork, spawn } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '../..');
+const API_KEY = 'bench-key-0123456789abcdef';
+
+function waitForLine(child, pattern, what) {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${output.slice(-2000)}`)), 30_000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = pattern.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve(match);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${output.slice(-2000)}`)));
+  });
+}
+
+async function startFloor(kind) {
+  const child = spawn(process.execPath, [path.join(__dirname, 'floors.js'), kind], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [, port] = await waitForLine(child, /port (\d+)/, `the ${kind} reference server`);
+  return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
+}
+
+async function startPeers(delayMs) {
+  const child = fork(path.join(__dirname, 'peers.js'), { env: { ...process.env, BENCH_LLM_DELAY_MS: String(delayMs) } });
+  const ports = await new Promise((resolve) => child.once('message', resolve));
+  const ask = (message, key) =>
+    new Promise((resolve) => {
+      const onMessage = (answer) => {
+        if (!(key in answer)) return;
+        child.off('message', onMessage);
+        resolve(answer[key]);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+  return {
+    llmUrl: `http://127.0.0.1:${ports.llm}`,
+    receiverUrl: `http://127.0.0.1:${ports.receiver}`,
+    stats: () => ask('stats', 'stats'),
+    reset: () => ask('reset', 'reset'),
+    stop: () => stop(child),
+  };
+}
+
+/** A fresh database for one relay: a new SQLite file, or a new database on the PostgreSQL server DATABASE_URL names. */
+async function freshDatabase() {
+  const given = process.env.DATABASE_URL;
+  if (given && /^postgres(ql)?:/.test(given)) {
+    const { Client } = require('pg');
+    const name = `relay_bench_${crypto.randomBytes(5).toString('hex')}`;
+    const admin = new Client({ connectionString: given });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(given);
+    url.pathname = `/${name}`;
+    const drop = async () => {
+      const client = new Client({ connectionString: given });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    };
+    return { url: url.toString(), kind: 'postgres', drop };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-'));
+  return { url: `sqlite:///${dir}/relay.db`, kind: 'sqlite', drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted. */
+async function startRelay(peers, extraEnv = {}) {
+  const database = await freshDatabase();
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: database.url,
+      LLM_API_URL: peers.llmUrl,
+      RELAY_API_KEYS: API_KEY,
+      CALLBACK_HMAC_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+      ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
+      INTAKE_RATE_LIMIT: '1000000',
+      ...extraEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const [, port] = await waitForLine(child, /listening on [^:]+:(\d+)/, 'the relay');
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    database: database.kind,
+    stop: async () => {
+      await stop(child);
+      await database.drop();
+    },
+  };
+}
+
+function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function rssMiB(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+module.exports = { API_KEY, startFloor, startPeers, startRelay, rssMiB };
