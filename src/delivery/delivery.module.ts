@@ -1,4 +1,3 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
 import { AttemptLog } from './attempt-log';
@@ -10,7 +9,7 @@ import { WorkScheduler } from './work.scheduler';
 
 /** Both outbound legs (relay → LLM, relay → web service) and the scheduler that drives them. */
 @Module({
-  imports: [HttpModule, JobsModule],
+  imports: [JobsModule],
   providers: [AttemptLog, ForwardService, DeliveryService, LlmServerClient, WebhookClient, WorkScheduler],
   exports: [WorkScheduler],
 })

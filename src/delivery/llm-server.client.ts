@@ -1,4 +1,3 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { PublicUrls } from '../config/public-urls';
@@ -15,7 +14,6 @@ export class LlmServerClient implements OnApplicationShutdown {
   private readonly agents: AgentPair = trustedAgents();
 
   constructor(
-    private readonly http: HttpService,
     @Inject(CONFIG) private readonly config: RelayConfig,
     private readonly urls: PublicUrls,
   ) {}
@@ -38,7 +36,7 @@ export class LlmServerClient implements OnApplicationShutdown {
     };
     const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
     if (this.config.llmApiKey) headers.authorization = `Bearer ${this.config.llmApiKey}`;
-    return postJson(this.http.axiosRef, {
+    return postJson({
       url: this.target(),
       body: JSON.stringify(body),
       headers,

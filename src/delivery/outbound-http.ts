@@ -1,7 +1,5 @@
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
-import type { HttpService } from '@nestjs/axios';
-import type { Readable } from 'node:stream';
+import * as http from 'node:http';
+import * as https from 'node:https';
 
 export interface OutboundResponse {
   /** Null when no HTTP answer came (network error, deadline, refused destination). */
@@ -16,38 +14,59 @@ export interface OutboundRequest {
   body: string;
   headers: Record<string, string>;
   deadlineMs: number;
-  agents: { http: HttpAgent; https: HttpsAgent };
+  agents: { http: http.Agent; https: https.Agent };
 }
 
-/**
- * One POST with the safety settings user-supplied URLs need: a total deadline (axios' `timeout` only times
- * inactivity), no redirects, no proxy from the environment, and the response body discarded unread so a huge or
- * endless answer costs nothing. Transport errors become an outcome, never an exception.
- */
-type AxiosInstance = HttpService['axiosRef'];
+/** An answer's body is read (and thrown away) up to this size so its connection can be reused; past it, closed. */
+const MAX_DRAINED_BYTES = 64 * 1024;
 
-export async function postJson(http: AxiosInstance, request: OutboundRequest): Promise<OutboundResponse> {
+/**
+ * One POST with the safety settings user-supplied URLs need, on node:http with keep-alive agents: a total deadline
+ * (AbortSignal, not an inactivity timer), no redirects followed, no proxy from the environment, and only the status
+ * and Retry-After read from the answer. Its body is discarded: drained when small so the socket goes back to the
+ * pool, cut off past MAX_DRAINED_BYTES so a huge or endless answer costs nothing. Transport errors become an
+ * outcome, never an exception.
+ */
+export function postJson(request: OutboundRequest): Promise<OutboundResponse> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  try {
-    const response = await http.post<Readable>(request.url, request.body, {
-      headers: { 'content-type': 'application/json', ...request.headers },
-      signal: AbortSignal.timeout(request.deadlineMs),
-      timeout: request.deadlineMs,
-      maxRedirects: 0,
-      proxy: false,
-      responseType: 'stream',
-      decompress: false,
-      validateStatus: () => true,
-      httpAgent: request.agents.http,
-      httpsAgent: request.agents.https,
-    });
-    response.data.destroy();
-    const retryAfter = response.headers['retry-after'];
-    return { statusCode: response.status, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, error: null, durationMs: elapsed() };
-  } catch (error) {
-    return { statusCode: null, retryAfter: undefined, error: describeTransportError(error), durationMs: elapsed() };
-  }
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (response: Omit<OutboundResponse, 'durationMs'>) => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...response, durationMs: elapsed() });
+    };
+    const fail = (error: unknown) => settle({ statusCode: null, retryAfter: undefined, error: describeTransportError(error) });
+    try {
+      const url = new URL(request.url);
+      const secure = url.protocol === 'https:';
+      const outgoing = (secure ? https : http).request(url, {
+        method: 'POST',
+        agent: secure ? request.agents.https : request.agents.http,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(request.body), ...request.headers },
+        signal: AbortSignal.timeout(request.deadlineMs),
+      });
+      outgoing.on('response', (answer) => {
+        const retryAfter = answer.headers['retry-after'];
+        settle({ statusCode: answer.statusCode ?? null, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, error: null });
+        discard(answer);
+      });
+      outgoing.on('error', fail);
+      outgoing.end(request.body);
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+
+function discard(answer: http.IncomingMessage): void {
+  let received = 0;
+  answer.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > MAX_DRAINED_BYTES) answer.destroy();
+  });
+  answer.on('error', () => undefined);
 }
 
 /** The error of a refused destination: a permanent failure, never retried. */
@@ -56,7 +75,7 @@ export const BLOCKED = 'blocked: the destination address is not public';
 /** A short reason safe to store and log: never the request config, which carries credentials. */
 export function describeTransportError(error: unknown): string {
   const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'CanceledError' || err?.code === 'ERR_CANCELED' || err?.name === 'AbortError') return 'deadline exceeded';
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || err?.name === 'TimeoutError') return 'deadline exceeded';
   if (err?.code === 'ECONNABORTED' || err?.code === 'ETIMEDOUT') return 'deadline exceeded';
   if (/ is not allowed\. /.test(err?.message ?? '')) return BLOCKED;
   const message = (err?.message ?? String(error)).replace(/https?:\/\/\S+/g, '<url>');

@@ -1,4 +1,3 @@
-import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
@@ -26,7 +25,6 @@ export class WebhookClient implements OnApplicationShutdown {
   private readonly agents: AgentPair;
 
   constructor(
-    private readonly http: HttpService,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
     this.agents = webhookAgents(config.allowPrivateWebhookUrls);
@@ -36,7 +34,7 @@ export class WebhookClient implements OnApplicationShutdown {
     const body = JSON.stringify(deliveryPayload(job));
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = signDelivery(this.config.callbackHmacSecret, webhookIdFor(job.id), timestamp, body);
-    return postJson(this.http.axiosRef, {
+    return postJson({
       url: job.webhookUrl,
       body,
       headers: { ...headers, 'user-agent': 'llm-relay' },
