@@ -5,9 +5,10 @@ import { DeliveryAttempt } from '../jobs/attempt.entity';
 import { Job } from '../jobs/job.entity';
 import type { DatabaseTarget } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
+import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 
 export const ENTITIES = [Job, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764150000000];
+export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000];
 
 /** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
 export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
