@@ -32,6 +32,8 @@ describe('GET /metrics', () => {
     expect((await postJson(callbackUrl.replace(/token=[^&]+/, 'token=forged'), { ok: true })).status).toBe(401);
     expect((await postJson(callbackUrl, { ok: 'yes' })).status).toBe(400);
     expect((await postJson(callbackUrl, { ok: false })).status).toBe(409);
+    // A job left pending: the LLM accepts it and never calls back, so no callback or delivery races the scrape.
+    llm.handler = () => ({ status: 202, body: { accepted: true } });
     await relay.http.post('/v1/reviews').send(reviewBody('http://127.0.0.1:9/pending')).expect(202);
 
     const response = await relay.http.get('/metrics').expect(200);
@@ -49,6 +51,7 @@ describe('GET /metrics', () => {
     expect(metric(text, 'relay_callbacks_total{result="unauthorized"}')).toBe(1);
     expect(metric(text, 'relay_callbacks_total{result="invalid"}')).toBe(1);
     expect(metric(text, 'relay_callbacks_total{result="conflict"}')).toBe(1);
+    expect(metric(text, 'relay_jobs{status="queued"}')! + metric(text, 'relay_jobs{status="processing"}')!).toBe(1);
     expect(metric(text, 'relay_oldest_pending_age_seconds')).toBeGreaterThanOrEqual(0);
     expect(metric(text, 'relay_deliveries_failed_total')).toBe(0);
     expect(metric(text, 'relay_ready')).toBe(1);
@@ -58,6 +61,7 @@ describe('GET /metrics', () => {
   });
 
   it('counts deliveries that gave up in a counter that a redeliver cannot lower, unlike the relay_jobs gauge', async () => {
+    llm.handler = callingBackLlm();
     const gone = await FakeServer.start(() => ({ status: 410 }));
     const own = await startRelay({ LLM_API_URL: llm.url });
     try {
