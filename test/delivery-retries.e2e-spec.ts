@@ -60,7 +60,45 @@ describe('delivery to the web service: retries, give-up and redeliver', () => {
     }, 'delivered after redeliver');
     expect(web.for(failed.job_id)).toHaveLength(4);
     expect(new Set(web.for(failed.job_id).map((d) => d.headers['webhook-id'])).size).toBe(1);
-    expect(delivered.delivery.attempts).toBe(1);
+    expect(delivered.delivery).toMatchObject({ attempts: 4, rounds: 2 });
+  });
+
+  it('numbers attempts on across redelivery rounds, gives each round its full retry budget, and times only first deliveries', async () => {
+    relay = await startRelay({ LLM_API_URL: llm.url, CALLBACK_MAX_RETRIES: '2' });
+    web.handler = () => ({ status: 503 });
+    const jobId = (await submitAndWait('delivery_failed')).job_id;
+    const redeliverUntil = async (status: string, received: number) => {
+      await relay.http.post(`/v1/reviews/${jobId}/redeliver`).expect(202);
+      await eventually(() => web.for(jobId).length === received, `${received} deliveries received`);
+      return eventually(async () => {
+        const job = (await relay.http.get(`/v1/reviews/${jobId}`)).body;
+        return job.status === status && job;
+      }, status);
+    };
+
+    const secondRound = await redeliverUntil('delivery_failed', 6);
+    expect(secondRound.delivery).toMatchObject({ attempts: 6, rounds: 2, last_status_code: 503 });
+    web.handler = () => ({ status: 204 });
+    const thirdRound = await redeliverUntil('delivered', 7);
+    expect(thirdRound.delivery).toMatchObject({ attempts: 7, rounds: 3, last_status_code: 204 });
+    expect(web.for(jobId)).toHaveLength(7);
+
+    const attempts = (await relay.http.get(`/v1/reviews/${jobId}/attempts`)).body.items;
+    expect(attempts.filter((a: any) => a.leg === 'delivery').map((a: any) => [a.attempt_no, a.round, a.outcome])).toEqual([
+      [1, 1, 'retry'],
+      [2, 1, 'retry'],
+      [3, 1, 'failed'],
+      [4, 2, 'retry'],
+      [5, 2, 'retry'],
+      [6, 2, 'failed'],
+      [7, 3, 'success'],
+    ]);
+    expect(attempts.filter((a: any) => a.leg === 'forward').map((a: any) => [a.attempt_no, a.round])).toEqual([[1, null]]);
+
+    const metrics = (await relay.http.get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'relay_callback_to_delivery_seconds_count')).toBe(0);
+    expect(sample(metrics, 'relay_deliveries_failed_total')).toBe(2);
+    expect(sample(metrics, 'relay_attempts_total{leg="delivery",outcome="success"}')).toBe(1);
   });
 
   it('refuses to redeliver a job that is not finished, and 404s an unknown one', async () => {
@@ -108,3 +146,9 @@ describe('delivery to the web service: retries, give-up and redeliver', () => {
     expect(attempts.every((a: any) => a.duration_ms < 2000)).toBe(true);
   });
 });
+
+/** The value of one Prometheus sample line, e.g. `relay_attempts_total{leg="delivery",outcome="retry"}`. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}

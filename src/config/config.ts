@@ -1,4 +1,4 @@
-import { DatabaseTarget, parseDatabaseUrl } from '../database/database-url';
+import { DatabaseTarget, DEFAULT_DATABASE_POOL_SIZE, parseDatabaseUrl } from '../database/database-url';
 import { ConfigReader } from './config-reader';
 
 export const CONFIG = Symbol('RELAY_CONFIG');
@@ -101,8 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
 }
 
 function readDatabase(r: ConfigReader): DatabaseTarget {
+  const poolSize = r.int('DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE, 1, 1000);
   try {
-    return parseDatabaseUrl(r.string('DATABASE_URL', 'sqlite:///./relay.db'));
+    const target = parseDatabaseUrl(r.string('DATABASE_URL', 'sqlite:///./relay.db'));
+    return target.kind === 'postgres' ? { ...target, poolSize } : target;
   } catch (error) {
     r.fail('DATABASE_URL', (error as Error).message.replace(/^DATABASE_URL /, ''));
     return { kind: 'sqlite', file: ':memory:' };

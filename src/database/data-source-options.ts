@@ -3,11 +3,12 @@ import * as path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { DeliveryAttempt } from '../jobs/attempt.entity';
 import { Job } from '../jobs/job.entity';
-import type { DatabaseTarget } from './database-url';
+import { DEFAULT_DATABASE_POOL_SIZE, type DatabaseTarget } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
+import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 
 export const ENTITIES = [Job, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764150000000];
+export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000];
 
 /** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
 export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
@@ -19,7 +20,7 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
     logging: ['error', 'warn'] as ('error' | 'warn')[],
   };
   if (target.kind === 'postgres') {
-    return { ...common, type: 'postgres', url: target.url, extra: { max: 10 } };
+    return { ...common, type: 'postgres', url: target.url, extra: { max: target.poolSize ?? DEFAULT_DATABASE_POOL_SIZE } };
   }
   if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
   return {

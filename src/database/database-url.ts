@@ -2,7 +2,9 @@ import * as path from 'node:path';
 
 export type DatabaseTarget =
   | { kind: 'sqlite'; /** ':memory:' or an absolute path */ file: string }
-  | { kind: 'postgres'; url: string };
+  | { kind: 'postgres'; url: string; /** connections per process (DATABASE_POOL_SIZE) */ poolSize?: number };
+
+export const DEFAULT_DATABASE_POOL_SIZE = 10;
 
 /**
  * Reads DATABASE_URL the way the original Python tooling did: `sqlite:///` followed by a path relative to the

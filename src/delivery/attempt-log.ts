@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobTimelineService, NewAttempt } from '../jobs/job-timeline.service';
-import type { Job } from '../jobs/job.entity';
+import type { ClaimedJob } from '../jobs/jobs.service';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { describeAttempt } from './attempt-result';
 
@@ -20,8 +20,11 @@ export class AttemptLog {
     this.logger.log(describeAttempt(attempt));
   }
 
-  /** A successful delivery: how long it took from the outcome being known. */
-  delivered(job: Job): void {
-    if (job.outcomeAt !== null) this.metrics.delivered((Date.now() - job.outcomeAt) / 1000);
+  /**
+   * A successful delivery: how long it took from the outcome being known. First rounds only: a redelivery starts
+   * whenever an operator asks, so timing it from the outcome would measure the operator, not the relay.
+   */
+  delivered(claim: ClaimedJob): void {
+    if (claim.round === 1 && claim.job.outcomeAt !== null) this.metrics.delivered((Date.now() - claim.job.outcomeAt) / 1000);
   }
 }

@@ -42,6 +42,7 @@ export function attemptRecord(
     jobId: claim.job.id,
     leg,
     attemptNo: claim.attemptNo,
+    round: claim.round,
     target,
     statusCode: response.statusCode,
     outcome,
@@ -53,16 +54,17 @@ export function attemptRecord(
 
 /** One log line per attempt; carries no URL, token or body. */
 export function describeAttempt(record: NewAttempt): string {
+  const round = record.round === null ? '' : ` round=${record.round}`;
   const error = record.error ? ` error="${record.error}"` : '';
-  return `${record.leg} job=${record.jobId} attempt=${record.attemptNo} status=${record.statusCode ?? '-'} outcome=${record.outcome} ms=${record.durationMs}${error}`;
+  return `${record.leg} job=${record.jobId} attempt=${record.attemptNo} status=${record.statusCode ?? '-'} outcome=${record.outcome} ms=${record.durationMs}${round}${error}`;
 }
 
-/** The retry policy applied to a failed attempt of either leg, honouring the answer's Retry-After. */
+/** The retry policy applied to a failed attempt of either leg, honouring the answer's Retry-After; per round. */
 export function retryAfterFailure(
   claim: ClaimedJob,
   response: OutboundResponse,
   policy: RetrySettings,
   retryAfterMaxSeconds: number,
 ): RetryDecision {
-  return nextRetry(claim.attemptNo, policy, parseRetryAfter(response.retryAfter), retryAfterMaxSeconds);
+  return nextRetry(claim.attemptInRound, policy, parseRetryAfter(response.retryAfter), retryAfterMaxSeconds);
 }

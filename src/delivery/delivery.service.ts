@@ -29,7 +29,7 @@ export class DeliveryService {
     const verdict = judgeDelivery(response);
     if (verdict === 'success') {
       if (!(await this.jobs.markDelivered(claim))) return 'stale';
-      this.attempts.delivered(claim.job);
+      this.attempts.delivered(claim);
       return 'success';
     }
     if (verdict === 'retryable') {

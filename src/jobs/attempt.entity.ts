@@ -18,8 +18,13 @@ export class DeliveryAttempt {
   @Column({ type: 'varchar', length: 10 })
   leg: AttemptLeg;
 
+  /** Counts on across delivery rounds, so a redelivery's first attempt after seven is number 8. */
   @Column({ name: 'attempt_no', type: 'integer' })
   attemptNo: number;
+
+  /** The delivery round (1 = first delivery, +1 per redeliver); null on the forward leg. */
+  @Column({ name: 'delivery_round', type: 'integer', nullable: true })
+  round: number | null;
 
   @Column({ type: 'varchar', length: 2048 })
   target: string;

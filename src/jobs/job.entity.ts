@@ -71,8 +71,17 @@ export class Job {
   @Column({ name: 'forward_attempts', type: 'integer', default: 0 })
   forwardAttempts: number;
 
+  /** Delivery attempts in all rounds: numbering continues across redeliveries. */
   @Column({ name: 'delivery_attempts', type: 'integer', default: 0 })
   deliveryAttempts: number;
+
+  /** Delivery rounds started: 1 once the outcome is known, +1 per redeliver. */
+  @Column({ name: 'delivery_rounds', type: 'integer', default: 0 })
+  deliveryRounds: number;
+
+  /** Delivery attempts made before the current round began; the retry budget counts from here. */
+  @Column({ name: 'delivery_round_base', type: 'integer', default: 0 })
+  deliveryRoundBase: number;
 
   /** When the current leg is next due: a forward, a delivery, or (while processing) the callback deadline. */
   @Column({ name: 'next_attempt_at', type: 'bigint', nullable: true, transformer: epochMs })

@@ -4,7 +4,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { nowMsSql } from '../database/db-clock';
+import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLeg } from './attempt.entity';
+import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job, JobError } from './job.entity';
 import { assertTransition, canTransition, JobStatus } from './job-status';
 
@@ -15,17 +17,12 @@ export interface JobOutcome {
   outcomeHash: string;
 }
 
-/** A job claimed for one attempt; every write about that attempt is fenced by its lease token. */
-export interface ClaimedJob {
-  job: Job;
-  lease: string;
-  attemptNo: number;
-}
-
 export type NewJob = Pick<
   Job,
   'submissionId' | 'studentId' | 'fileRefs' | 'metadata' | 'webhookUrl' | 'idempotencyKey' | 'requestHash'
 >;
+
+export type { ClaimedJob } from './claimed-job';
 
 type Changes = QueryDeepPartialEntity<Job>;
 
@@ -42,6 +39,7 @@ export class JobsService {
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
     @InjectDataSource() dataSource: DataSource,
+    private readonly metrics: RelayMetrics,
   ) {
     this.now = nowMsSql(dataSource);
   }
@@ -91,7 +89,7 @@ export class JobsService {
         .execute();
       if (result.affected !== 1) continue;
       const job = await this.jobs.findOneBy({ id, leaseToken: lease });
-      if (job) claimed.push({ job, lease, attemptNo: leg === 'forward' ? job.forwardAttempts : job.deliveryAttempts });
+      if (job) claimed.push(claimOf(job, lease, leg));
     }
     return claimed;
   }
@@ -162,16 +160,26 @@ export class JobsService {
     });
   }
 
-  markDeliveryFailed(claim: ClaimedJob): Promise<boolean> {
+  /** The one place a job enters delivery_failed, so it is also where failed deliveries are counted. */
+  async markDeliveryFailed(claim: ClaimedJob): Promise<boolean> {
     assertTransition('delivering', 'delivery_failed');
-    return this.fenced(claim, ['delivering'], { status: 'delivery_failed', nextAttemptAt: null, ...RELEASED });
+    const failed = await this.fenced(claim, ['delivering'], { status: 'delivery_failed', nextAttemptAt: null, ...RELEASED });
+    if (failed) this.metrics.deliveryFailed();
+    return failed;
   }
 
-  /** Operator's redeliver: a finished job gets a fresh round of delivery attempts. */
+  /**
+   * Operator's redeliver: a finished job gets a new round with a full retry budget. Attempt numbers count on, so the
+   * round remembers how many attempts came before it.
+   */
   async requeueDelivery(jobId: string): Promise<boolean> {
     const finished: JobStatus[] = ['delivered', 'delivery_failed'];
     finished.forEach((status) => assertTransition(status, 'delivering'));
-    const result = await this.update(jobId, finished, deliveryDue(this.now)).execute();
+    const result = await this.update(jobId, finished, {
+      ...deliveryDue(this.now),
+      deliveryRounds: () => 'delivery_rounds + 1',
+      deliveryRoundBase: () => 'delivery_attempts',
+    }).execute();
     return result.affected === 1;
   }
 
@@ -219,6 +227,7 @@ export class JobsService {
 const WAITING_FOR_OUTCOME: JobStatus[] = ['queued', 'processing'];
 const RELEASED: Changes = { leaseToken: null, leaseExpiresAt: null };
 
+/** Delivery due now, as the first round: the outcome is recorded once (a redeliver sets its own round). */
 function deliveryDue(now: string): Changes {
-  return { status: 'delivering', deliveryAttempts: 0, nextAttemptAt: () => now, ...RELEASED };
+  return { status: 'delivering', deliveryRounds: 1, nextAttemptAt: () => now, ...RELEASED };
 }

@@ -6,7 +6,10 @@ import { nowMsSql } from '../database/db-clock';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../jobs/job-status';
 import { RelayMetrics } from './relay-metrics';
 
-/** Gauges read from the database at scrape time, so every replica reports the same shared truth. */
+/**
+ * Gauges read from the database at scrape time, so every replica reports the same shared truth. When the database
+ * does not answer they report nothing (relay_jobs) or NaN rather than failing the scrape, so relay_ready still shows.
+ */
 @Injectable()
 export class JobGauges implements OnModuleInit {
   constructor(
@@ -23,9 +26,11 @@ export class JobGauges implements OnModuleInit {
       labelNames: ['status'] as const,
       registers: [this.metrics.registry],
       async collect() {
-        const rows: { status: string; count: string | number }[] = await db.query(
-          'SELECT status, COUNT(*) AS count FROM jobs GROUP BY status',
-        );
+        this.reset();
+        const rows: { status: string; count: string | number }[] | null = await db
+          .query('SELECT status, COUNT(*) AS count FROM jobs GROUP BY status')
+          .catch(() => null);
+        if (rows === null) return;
         for (const status of JOB_STATUSES) {
           this.set({ status }, Number(rows.find((row) => row.status === status)?.count ?? 0));
         }
@@ -36,10 +41,12 @@ export class JobGauges implements OnModuleInit {
       help: 'Age of the oldest job not yet delivered or failed (0 when none)',
       registers: [this.metrics.registry],
       async collect() {
-        const [row] = await db.query(
-          `SELECT ${nowMsSql(db)} - MIN(created_at) AS age FROM jobs WHERE status IN (${active})`,
-        );
-        this.set(row?.age === null || row?.age === undefined ? 0 : Number(row.age) / 1000);
+        const rows = await db
+          .query(`SELECT ${nowMsSql(db)} - MIN(created_at) AS age FROM jobs WHERE status IN (${active})`)
+          .catch(() => null);
+        const age = rows?.[0]?.age;
+        if (rows === null) this.set(Number.NaN);
+        else this.set(age === null || age === undefined ? 0 : Number(age) / 1000);
       },
     });
   }

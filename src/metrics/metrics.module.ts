@@ -1,12 +1,15 @@
 import { Global, Module } from '@nestjs/common';
+import { DeliveryModule } from '../delivery/delivery.module';
 import { JobGauges } from './job-gauges';
 import { MetricsController } from './metrics.controller';
+import { ReadinessGauge } from './readiness-gauge';
 import { RelayMetrics } from './relay-metrics';
 
 @Global()
 @Module({
+  imports: [DeliveryModule],
   controllers: [MetricsController],
-  providers: [RelayMetrics, JobGauges],
+  providers: [RelayMetrics, JobGauges, ReadinessGauge],
   exports: [RelayMetrics],
 })
 export class MetricsModule {}

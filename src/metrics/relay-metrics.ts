@@ -29,8 +29,14 @@ export class RelayMetrics {
 
   private readonly callbackToDelivery = new Histogram({
     name: 'relay_callback_to_delivery_seconds',
-    help: 'From the outcome being known (callback, timeout, forward failure) to the successful delivery',
+    help: 'From the outcome being known (callback, timeout, forward failure) to the successful first-round delivery (redeliveries are not timed)',
     buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800, 7200],
+    registers: [this.registry],
+  });
+
+  private readonly deliveriesFailed = new Counter({
+    name: 'relay_deliveries_failed_total',
+    help: 'Deliveries that gave up: jobs entering delivery_failed (retries exhausted, 410, or a refused destination)',
     registers: [this.registry],
   });
 
@@ -52,6 +58,10 @@ export class RelayMetrics {
 
   delivered(secondsSinceOutcome: number): void {
     this.callbackToDelivery.observe(Math.max(0, secondsSinceOutcome));
+  }
+
+  deliveryFailed(): void {
+    this.deliveriesFailed.inc();
   }
 
   callback(result: CallbackResult): void {

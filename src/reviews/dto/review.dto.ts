@@ -32,8 +32,10 @@ export class JobErrorDto {
 export class DeliverySummaryDto {
   /** `webhook-id` of every delivery of this job: stable across retries, for receivers to dedupe. */
   webhook_id: string;
-  /** Attempts in the current round (redeliver starts a new round). */
+  /** Delivery attempts in all rounds; attempt numbers count on across rounds. */
   attempts: number;
+  /** Delivery rounds: 1 for the first delivery, +1 per redeliver (0 while the outcome is unknown). */
+  rounds: number;
   /** HTTP status of the last attempt, or null when none answered. */
   last_status_code: number | null;
   /** Transport error of the last attempt, if any. */
@@ -89,6 +91,7 @@ export class ReviewDto {
       delivery: {
         webhook_id: webhookIdFor(job.id),
         attempts: job.deliveryAttempts,
+        rounds: job.deliveryRounds,
         last_status_code: lastDelivery?.statusCode ?? null,
         last_error: lastDelivery?.error ?? null,
         last_attempt_at: isoOrNull(lastDelivery?.startedAt ?? null),
@@ -111,8 +114,10 @@ export class ReviewListDto {
 export class AttemptDto {
   /** forward: relay → LLM; delivery: relay → web service. */
   leg: 'forward' | 'delivery';
-  /** 1 for the first attempt of the leg (per delivery round). */
+  /** 1 for the first attempt of the leg; on the delivery leg it counts on across redelivery rounds. */
   attempt_no: number;
+  /** Delivery round the attempt belongs to (1 = first delivery, +1 per redeliver); null for forward attempts. */
+  round: number | null;
   /** URL called (query strings redacted). */
   target: string;
   /** HTTP status, or null when no answer came. */
@@ -127,6 +132,7 @@ export class AttemptDto {
     return {
       leg: attempt.leg,
       attempt_no: attempt.attemptNo,
+      round: attempt.round,
       target: attempt.target,
       status_code: attempt.statusCode,
       outcome: attempt.outcome,
