@@ -77,10 +77,14 @@ async function freshDatabase() {
   return { url: `sqlite:///${dir}/relay.db`, kind: 'sqlite', drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted. */
+/**
+ * The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted.
+ * BENCH_RELAY_NODE_ARGS adds Node options, e.g. "--cpu-prof --cpu-prof-dir=.tmp/profiles".
+ */
 async function startRelay(peers, extraEnv = {}) {
   const database = await freshDatabase();
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js')], {
+  const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/main.js')], {
     cwd: ROOT,
     env: {
       ...process.env,
