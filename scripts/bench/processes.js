@@ -79,13 +79,15 @@ async function freshDatabase() {
 
 /**
  * The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted.
- * BENCH_RELAY_NODE_ARGS adds Node options, e.g. "--cpu-prof --cpu-prof-dir=.tmp/profiles".
+ * BENCH_RELAY_NODE_ARGS adds Node options, e.g. "--cpu-prof --cpu-prof-dir=.tmp/profiles"; BENCH_RELAY_ROOT runs the
+ * build of another checkout (e.g. an earlier commit) for a before/after comparison.
  */
 async function startRelay(peers, extraEnv = {}) {
   const database = await freshDatabase();
   const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist/main.js')], {
-    cwd: ROOT,
+  const root = process.env.BENCH_RELAY_ROOT ? path.resolve(process.env.BENCH_RELAY_ROOT) : ROOT;
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/main.js')], {
+    cwd: root,
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -3,25 +3,30 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AsyncResource } from 'node:async_hooks';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { failureOutcome } from '../jobs/job-outcome';
-import { ClaimedJob, JobsService } from '../jobs/jobs.service';
+import { ClaimedJob, JobOutcome, JobsService } from '../jobs/jobs.service';
 import { DeliveryService } from './delivery.service';
 import { ForwardService } from './forward.service';
 
 const INTERVAL_NAME = 'relay-work-tick';
 
 /**
- * Only ticks: expire overdue callbacks, claim due work up to the concurrency budget, start each attempt without
- * waiting for it. Ticks never overlap; a kick during a tick runs one more right after. Work is found in the database
- * every time, so a restart (or another replica) picks up whatever a dead process left.
+ * Only ticks: claim due work up to the concurrency budget and start each attempt without waiting for it; on the
+ * interval, also expire overdue callbacks. Ticks never overlap; kicks coalesce: those of one burst (500 intakes)
+ * share a tick, and a kick during a tick runs one more right after. Work is found in the database every time, so a
+ * restart (or another replica) picks up whatever a dead process left.
  */
 @Injectable()
 export class WorkScheduler implements BeforeApplicationShutdown {
   private readonly logger = new Logger(WorkScheduler.name);
-  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Attempts running now, by job id. */
+  private readonly inFlight = new Map<string, { claim: ClaimedJob; done: Promise<void> }>();
   private ticking: Promise<void> | null = null;
   private again = false;
+  private expireDue = true;
+  private pendingKick: NodeJS.Immediate | null = null;
   private draining = false;
   private readonly context = new AsyncResource('relay-scheduler');
+  private readonly timedOut: JobOutcome;
 
   constructor(
     private readonly jobs: JobsService,
@@ -29,7 +34,9 @@ export class WorkScheduler implements BeforeApplicationShutdown {
     private readonly deliverer: DeliveryService,
     private readonly registry: SchedulerRegistry,
     @Inject(CONFIG) private readonly config: RelayConfig,
-  ) {}
+  ) {
+    this.timedOut = failureOutcome('llm_timeout', `The LLM did not call back within ${config.llmCallbackTimeoutSeconds} seconds`);
+  }
 
   /**
    * Called once the HTTP server listens (see listenAndRun in bootstrap.ts), not at bootstrap: a forward carries a
@@ -37,7 +44,10 @@ export class WorkScheduler implements BeforeApplicationShutdown {
    */
   start(): void {
     if (this.registry.doesExist('interval', INTERVAL_NAME)) return;
-    const timer = setInterval(() => this.kick(), this.config.schedulerIntervalMs);
+    const timer = setInterval(() => {
+      this.expireDue = true;
+      this.kick();
+    }, this.config.schedulerIntervalMs);
     this.registry.addInterval(INTERVAL_NAME, timer);
     this.kick();
   }
@@ -46,8 +56,19 @@ export class WorkScheduler implements BeforeApplicationShutdown {
     return this.draining;
   }
 
-  /** Look for due work now instead of at the next tick (after intake, a callback or a finished attempt). */
+  /**
+   * Look for due work now instead of at the next tick (after intake, a callback or a finished attempt). The tick
+   * starts once the current I/O callbacks have run, so every kick of one burst is served by the same tick.
+   */
   kick(): void {
+    if (this.draining || this.pendingKick) return;
+    this.pendingKick = setImmediate(() => {
+      this.pendingKick = null;
+      this.startTick();
+    });
+  }
+
+  private startTick(): void {
     if (this.draining) return;
     if (this.ticking) {
       this.again = true;
@@ -69,17 +90,17 @@ export class WorkScheduler implements BeforeApplicationShutdown {
 
   /** Resolves when the current tick (if any) has claimed its work; for tests and shutdown. */
   async settled(): Promise<void> {
-    while (this.ticking || this.inFlight.size > 0) {
-      await Promise.all([this.ticking, ...this.inFlight.values()]);
+    while (this.pendingKick || this.ticking || this.inFlight.size > 0) {
+      if (this.pendingKick) await new Promise((resolve) => setImmediate(resolve));
+      await Promise.all([this.ticking, ...[...this.inFlight.values()].map((attempt) => attempt.done)]);
     }
   }
 
   private async tick(): Promise<void> {
-    const timedOut = failureOutcome(
-      'llm_timeout',
-      `The LLM did not call back within ${this.config.llmCallbackTimeoutSeconds} seconds`,
-    );
-    await this.jobs.expireCallbacks(timedOut);
+    if (this.expireDue) {
+      this.expireDue = false;
+      await this.jobs.expireCallbacks(this.timedOut);
+    }
     const leaseMs = this.config.outboundTimeoutMs + this.config.leaseMarginMs;
     for (const leg of ['delivery', 'forward'] as const) {
       const budget = this.config.workerConcurrency - this.inFlight.size;
@@ -94,10 +115,10 @@ export class WorkScheduler implements BeforeApplicationShutdown {
       .then(() => undefined)
       .catch((error: Error) => this.logger.error(`${leg} attempt for ${claim.job.id} failed: ${error.message}`, error.stack))
       .finally(() => {
-        this.inFlight.delete(claim.lease);
+        this.inFlight.delete(claim.job.id);
         this.kick();
       });
-    this.inFlight.set(claim.lease, tracked);
+    this.inFlight.set(claim.job.id, { claim, done: tracked });
   }
 
   /** SIGTERM: claim nothing new, give running attempts a bounded time, hand back the leases of the rest. */
@@ -106,8 +127,9 @@ export class WorkScheduler implements BeforeApplicationShutdown {
     if (this.registry.doesExist('interval', INTERVAL_NAME)) this.registry.deleteInterval(INTERVAL_NAME);
     await this.ticking;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.config.shutdownGraceMs).unref());
-    await Promise.race([Promise.all(this.inFlight.values()), grace]);
-    const unfinished = [...this.inFlight.keys()];
+    if (this.pendingKick) clearImmediate(this.pendingKick);
+    await Promise.race([Promise.all([...this.inFlight.values()].map((attempt) => attempt.done)), grace]);
+    const unfinished = [...this.inFlight.values()].map((attempt) => attempt.claim);
     if (unfinished.length > 0) {
       this.logger.warn(`releasing ${unfinished.length} unfinished attempt(s) on shutdown`);
       await this.jobs.releaseAll(unfinished);

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { nowMsSql } from '../database/db-clock';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLeg } from './attempt.entity';
+import { ClaimStatement } from './claim-statement';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job, JobError } from './job.entity';
 import { assertTransition, canTransition, JobStatus } from './job-status';
@@ -26,8 +27,6 @@ export type { ClaimedJob } from './claimed-job';
 
 type Changes = QueryDeepPartialEntity<Job>;
 
-const LEG_STATUS: Record<AttemptLeg, JobStatus> = { forward: 'queued', delivery: 'delivering' };
-
 /**
  * The only writer of job state. Each change is one conditional UPDATE (`WHERE status IN (…)`, plus the lease for
  * an attempt's outcome), so concurrent callbacks, ticks and replicas cannot apply a transition twice.
@@ -36,16 +35,19 @@ const LEG_STATUS: Record<AttemptLeg, JobStatus> = { forward: 'queued', delivery:
 export class JobsService {
   private readonly now: string;
 
+  private readonly claimStatement: ClaimStatement;
+
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
     @InjectDataSource() dataSource: DataSource,
     private readonly metrics: RelayMetrics,
   ) {
     this.now = nowMsSql(dataSource);
+    this.claimStatement = new ClaimStatement(dataSource);
   }
 
-  /** Stores a new job, due for forwarding at once. */
-  async create(fields: NewJob): Promise<Job> {
+  /** Stores a new job, due for forwarding at once (one INSERT; nothing is read back). */
+  async create(fields: NewJob): Promise<Pick<Job, 'id' | 'status'>> {
     const id = `job_${randomBytes(16).toString('hex')}`;
     await this.jobs
       .createQueryBuilder()
@@ -60,38 +62,20 @@ export class JobsService {
         updatedAt: () => this.now,
       } as Changes)
       .execute();
-    return this.jobs.findOneByOrFail({ id });
+    return { id, status: 'queued' };
   }
 
-  /** Claims up to `limit` jobs whose leg is due and unleased. */
+  /**
+   * Claims up to `limit` jobs whose leg is due and unleased, in one statement, under one lease token for the batch
+   * (writes are fenced by job id and lease together). On PostgreSQL the due rows are locked with SKIP LOCKED, so
+   * replicas claiming at the same moment take different rows instead of waiting on each other.
+   */
   async claimDue(leg: AttemptLeg, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
-    const status = LEG_STATUS[leg];
-    const due = await this.jobs
-      .createQueryBuilder('j')
-      .select('j.id')
-      .where('j.status = :status', { status })
-      .andWhere(`j.next_attempt_at <= ${this.now}`)
-      .andWhere(`(j.lease_expires_at IS NULL OR j.lease_expires_at <= ${this.now})`)
-      .orderBy('j.next_attempt_at', 'ASC')
-      .limit(limit)
-      .getMany();
-    const claimed: ClaimedJob[] = [];
-    for (const { id } of due) {
-      const lease = randomUUID();
-      const counter = leg === 'forward' ? 'forward_attempts' : 'delivery_attempts';
-      const result = await this.update(id, [status], {
-        leaseToken: lease,
-        leaseExpiresAt: () => `${this.now} + ${Math.round(leaseMs)}`,
-        [leg === 'forward' ? 'forwardAttempts' : 'deliveryAttempts']: () => `${counter} + 1`,
-      })
-        .andWhere(`next_attempt_at <= ${this.now}`)
-        .andWhere(`(lease_expires_at IS NULL OR lease_expires_at <= ${this.now})`)
-        .execute();
-      if (result.affected !== 1) continue;
-      const job = await this.jobs.findOneBy({ id, leaseToken: lease });
-      if (job) claimed.push(claimOf(job, lease, leg));
-    }
-    return claimed;
+    const lease = randomUUID();
+    const ids = await this.claimStatement.run(leg, { lease, limit, leaseMs: Math.round(leaseMs) });
+    if (ids.length === 0) return [];
+    const jobs = await this.jobs.findBy({ id: In(ids), leaseToken: lease });
+    return jobs.map((job) => claimOf(job, lease, leg));
   }
 
   /** Remembers the hash of a freshly issued callback credential before the forward carrying it is sent. */
@@ -137,7 +121,10 @@ export class JobsService {
     return this.fenced(claim, ['queued'], { ...this.outcomeChanges(outcome), ...deliveryDue(this.now) });
   }
 
-  /** Jobs whose callback did not come in time end as failures; returns how many. */
+  /**
+   * Jobs whose callback did not come in time end as failures; returns how many. While a job is processing its
+   * next_attempt_at is the callback deadline, so idx_jobs_due finds the overdue ones without scanning the rest.
+   */
   async expireCallbacks(outcome: JobOutcome): Promise<number> {
     assertTransition('processing', 'delivering');
     const result = await this.jobs
@@ -145,6 +132,7 @@ export class JobsService {
       .update(Job)
       .set({ ...this.outcomeChanges(outcome), ...deliveryDue(this.now), updatedAt: () => this.now })
       .where('status = :status', { status: 'processing' })
+      .andWhere(`next_attempt_at <= ${this.now}`)
       .andWhere(`callback_deadline_at <= ${this.now}`)
       .execute();
     return result.affected ?? 0;
@@ -183,14 +171,15 @@ export class JobsService {
     return result.affected === 1;
   }
 
-  /** Graceful stop: due work that was claimed but not started goes back at once. */
-  async releaseAll(leases: string[]): Promise<void> {
-    if (leases.length === 0) return;
+  /** Graceful stop: claims whose attempt did not finish go back at once. */
+  async releaseAll(claims: ClaimedJob[]): Promise<void> {
+    if (claims.length === 0) return;
     await this.jobs
       .createQueryBuilder()
       .update(Job)
       .set(RELEASED)
-      .where('lease_token IN (:...leases)', { leases })
+      .where('id IN (:...ids)', { ids: claims.map((claim) => claim.job.id) })
+      .andWhere('lease_token IN (:...leases)', { leases: [...new Set(claims.map((claim) => claim.lease))] })
       .execute();
   }
 

@@ -21,14 +21,14 @@ export class ReviewsService {
   ) {}
 
   /** Stores the job and returns at once; the forward starts right after the commit, not at the next tick. */
-  async submit(dto: CreateReviewDto, idempotencyKey: string | undefined): Promise<Job> {
+  async submit(dto: CreateReviewDto, idempotencyKey: string | undefined): Promise<Pick<Job, 'id' | 'status'>> {
     const requestHash = sha256Hex(canonicalJson(dto));
     if (idempotencyKey) {
       const existing = await this.timeline.findByIdempotencyKey(idempotencyKey);
       if (existing) return sameRequestOrConflict(existing, requestHash);
     }
     await this.webhookUrls.assertAllowed(dto.webhook_url);
-    let job: Job;
+    let job: Pick<Job, 'id' | 'status'>;
     try {
       job = await this.jobs.create({
         submissionId: dto.submission_id,
