@@ -41,7 +41,7 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
 
   it('gives every operation a summary and documents its error answers with the error body', () => {
     const expected: Record<string, string[]> = {
-      'post /v1/reviews': ['202', '400', '401', '409', '413', '415', '422', '429'],
+      'post /v1/reviews': ['202', '400', '401', '409', '413', '415', '422', '429', '503'],
       'get /v1/reviews': ['200', '400', '401'],
       'get /v1/reviews/{job_id}': ['200', '401', '404'],
       'get /v1/reviews/{job_id}/attempts': ['200', '401', '404'],

@@ -25,6 +25,17 @@ function waitForLine(child, pattern, what) {
   });
 }
 
+async function waitForLogLine(child, file, pattern) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = fs.readFileSync(file, 'utf8');
+    const match = pattern.exec(text);
+    if (match) return match;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the relay did not start:\n${text.slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function startFloor(kind) {
   const child = spawn(process.execPath, [path.join(__dirname, 'floors.js'), kind], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   const [, port] = await waitForLine(child, /port (\d+)/, `the ${kind} reference server`);
@@ -86,6 +97,9 @@ async function startRelay(peers, extraEnv = {}) {
   const database = await freshDatabase();
   const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const root = process.env.BENCH_RELAY_ROOT ? path.resolve(process.env.BENCH_RELAY_ROOT) : ROOT;
+  // Logs go to a file: a pipe read by this busy process would fill up and stall pino's synchronous writes.
+  const logFile = path.join(os.tmpdir(), `relay-bench-${process.pid}-${Date.now()}.log`);
+  const log = fs.openSync(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'dist/main.js')], {
     cwd: root,
     env: {
@@ -102,11 +116,10 @@ async function startRelay(peers, extraEnv = {}) {
       INTAKE_RATE_LIMIT: '1000000',
       ...extraEnv,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', log, log],
   });
-  const [, port] = await waitForLine(child, /listening on [^:]+:(\d+)/, 'the relay');
-  child.stdout.resume();
-  child.stderr.resume();
+  fs.closeSync(log);
+  const [, port] = await waitForLogLine(child, logFile, /listening on [^:]+:(\d+)/);
   return {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
@@ -114,6 +127,7 @@ async function startRelay(peers, extraEnv = {}) {
     stop: async () => {
       await stop(child);
       await database.drop();
+      fs.rmSync(logFile, { force: true });
     },
   };
 }

@@ -44,6 +44,8 @@ export interface RelayConfig {
   shutdownGraceMs: number;
   intakeRateLimit: number;
   intakeRateWindowSeconds: number;
+  /** Jobs waiting for their forward past which intake answers 503; 0: no limit. */
+  intakeMaxBacklog: number;
 }
 
 /**
@@ -94,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     shutdownGraceMs: Math.round(r.number('SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000),
     intakeRateLimit: r.int('INTAKE_RATE_LIMIT', 600, 1, 1_000_000),
     intakeRateWindowSeconds: r.number('INTAKE_RATE_WINDOW_SECONDS', 60, 1, 86400),
+    intakeMaxBacklog: r.int('INTAKE_MAX_BACKLOG', 0, 0, 100_000_000),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

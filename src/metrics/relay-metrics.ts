@@ -47,8 +47,19 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  private readonly intakeRejections = new Counter({
+    name: 'relay_intake_rejected_total',
+    help: 'Intake requests refused to protect accepted work, by reason (backlog_full: INTAKE_MAX_BACKLOG reached)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  intakeRejected(reason: 'backlog_full'): void {
+    this.intakeRejections.inc({ reason });
   }
 
   attemptFinished(record: NewAttempt): void {

@@ -1,0 +1,58 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Response } from 'express';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/domain-errors';
+import { CONFIG, type RelayConfig } from '../config/config';
+import { RelayMetrics } from '../metrics/relay-metrics';
+
+/** How long a count of the backlog is trusted: intake at thousands per second must not count on every request. */
+const COUNT_TTL_MS = 500;
+export const BACKLOG_RETRY_AFTER_SECONDS = 2;
+
+export class IntakeBacklogFullError extends DomainError {
+  constructor(limit: number) {
+    super(503, 'backlog_full', `The relay has ${limit} or more jobs waiting to be forwarded (INTAKE_MAX_BACKLOG); retry later`);
+  }
+}
+
+/**
+ * Graceful overload: past INTAKE_MAX_BACKLOG jobs waiting for their forward, intake answers 503 with Retry-After
+ * instead of accepting work it cannot move, so the work already accepted keeps its pace. The count is bounded by
+ * the limit (never a scan of the whole backlog) and shared by all requests within COUNT_TTL_MS.
+ */
+@Injectable()
+export class IntakeBacklogGuard implements CanActivate {
+  private counted: { at: number; queued: number } = { at: 0, queued: 0 };
+  private counting: Promise<number> | null = null;
+  private readonly countSql: string;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: RelayConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly metrics: RelayMetrics,
+  ) {
+    const limit = Math.max(0, config.intakeMaxBacklog);
+    this.countSql = `SELECT COUNT(*) AS queued FROM (SELECT 1 FROM jobs WHERE status = 'queued' LIMIT ${limit}) AS waiting`;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const limit = this.config.intakeMaxBacklog;
+    if (limit === 0 || (await this.queued()) < limit) return true;
+    this.metrics.intakeRejected('backlog_full');
+    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(BACKLOG_RETRY_AFTER_SECONDS));
+    throw new IntakeBacklogFullError(limit);
+  }
+
+  private async queued(): Promise<number> {
+    if (Date.now() - this.counted.at < COUNT_TTL_MS) return this.counted.queued;
+    this.counting ??= this.dataSource
+      .query(this.countSql)
+      .then((rows: { queued: string | number }[]) => {
+        this.counted = { at: Date.now(), queued: Number(rows[0].queued) };
+        return this.counted.queued;
+      })
+      .finally(() => (this.counting = null));
+    return this.counting;
+  }
+}
