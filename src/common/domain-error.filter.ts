@@ -2,11 +2,15 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Response } from 'express';
 import { DomainError } from './domain-errors';
 
+const NOT_READY = 'not_ready';
+
 interface ErrorBody {
   statusCode: number;
   code: string;
   message: string;
   details?: unknown;
+  /** A failed health check's failing indicators (terminus' report). */
+  error?: unknown;
 }
 
 /** The one place where errors become HTTP answers: `{statusCode, code, message, details?}`. */
@@ -17,10 +21,20 @@ export class DomainErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    this.logFailure(exception, body);
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+
+  /**
+   * A client's own mistake (4xx) is not the relay's error, and a failed readiness check is an expected state
+   * (draining, database away): a warning without a stack. Anything else is a bug or an outage: error, with the stack.
+   */
+  private logFailure(exception: unknown, body: ErrorBody): void {
+    if (body.code === NOT_READY) {
+      this.logger.warn(`readiness check failed: ${JSON.stringify(body.error)}`);
+    } else if (body.statusCode >= 500) {
       this.logger.error(`unhandled error: ${(exception as Error)?.message}`, (exception as Error)?.stack);
     }
-    if (!response.headersSent) response.status(body.statusCode).json(body);
   }
 
   private toBody(exception: unknown): ErrorBody {
@@ -39,7 +53,7 @@ function fromHttpException(exception: HttpException): ErrorBody {
   if (statusCode === 429) return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
   if (typeof payload === 'object' && payload.details !== undefined && !Array.isArray(payload.message)) {
     // A failed health check: keep terminus' per-indicator report for the orchestrator and the operator.
-    return { ...payload, statusCode, code: 'not_ready', message: 'A readiness check failed' };
+    return { ...payload, statusCode, code: NOT_READY, message: 'A readiness check failed' };
   }
   const raw = typeof payload === 'string' ? payload : payload.message;
   if (Array.isArray(raw)) {
