@@ -1,32 +1,115 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { RelayConfig } from './config/config';
+import { DatabaseLock } from './database/database-lock';
+import { describeDatabase } from './database/database-url';
 import { WorkScheduler } from './delivery/work.scheduler';
 import { buildOpenApiDocument } from './openapi';
+import { StartupError } from './startup-error';
+
+/** The relay's modules plus the database lock taken before them, so that closing the app releases the lock. */
+@Module({})
+class RelayRootModule {
+  static holding(lock: DatabaseLock, relay: DynamicModule): DynamicModule {
+    return { module: RelayRootModule, imports: [relay], providers: [{ provide: DatabaseLock, useValue: lock }] };
+  }
+}
 
 /** Builds the app exactly as production runs it; main.ts and the end-to-end tests share it. */
 export async function createRelayApp(config: RelayConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(Logger));
+  const lock = DatabaseLock.acquire(config.database);
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(RelayRootModule.holding(lock, AppModule.forRoot(config)), {
+      bodyParser: false,
+      // Nest announces "successfully started" before the port is bound: every start-up line waits for listenAndRun.
+      bufferLogs: true,
+      autoFlushLogs: false,
+      // Throw instead of exiting, so the caller can report the failure (and a test can see it).
+      abortOnError: false,
+    });
+  } catch (error) {
+    lock.release();
+    Logger.flush();
+    throw error;
+  }
+  app.useLogger(app.get(PinoLogger));
+  new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
+  app.use(closeConnectionsWhileDraining(app.get(WorkScheduler)));
   // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
   app.set('trust proxy', 1);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  keepIdleConnections(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
   return app;
 }
 
-/** Listens, then starts the scheduler: no forward leaves before its callback URL can be answered. */
+/**
+ * Listens, then starts the scheduler: no forward leaves before its callback URL can be answered. A port that cannot
+ * be bound closes the app (releasing the database) and becomes a StartupError naming PORT and HOST.
+ */
 export async function listenAndRun(app: NestExpressApplication, port: number, host: string): Promise<number> {
-  await app.listen(port, host);
+  try {
+    await app.listen(port, host);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw bindFailure(error as NodeJS.ErrnoException, port, host);
+  }
+  app.flushLogs();
   app.get(WorkScheduler).start();
   return (app.getHttpServer().address() as AddressInfo).port;
+}
+
+function bindFailure(error: NodeJS.ErrnoException, port: number, host: string): Error {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new StartupError(`port ${port} on ${host} is already in use (another relay or program listens there); set PORT (or HOST) to a free address`);
+    case 'EACCES':
+      return new StartupError(`not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges); set PORT to 1024 or above`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`HOST ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0 for all`);
+    default:
+      return error;
+  }
+}
+
+/**
+ * An idle keep-alive connection must outlive the idle timeout of whoever reuses it (nginx's upstream pool: 60 s;
+ * load balancers and HTTP clients: similar), so that they, not the relay, close it: with Node's 5 s default, a client
+ * sending its next request just as the relay closes the connection gets ECONNRESET. Headers (and whole requests) may
+ * take longer than the keep-alive, as Node's documentation advises.
+ */
+function keepIdleConnections(server: Server, keepAliveMs: number): void {
+  server.keepAliveTimeout = keepAliveMs;
+  server.headersTimeout = keepAliveMs + 1000;
+  server.requestTimeout = Math.max(server.requestTimeout, server.headersTimeout);
+}
+
+/**
+ * While draining, every answer closes its connection. Otherwise a keep-alive connection answered during the drain
+ * would sit idle for the whole keep-alive timeout and hold up the server's close (and the process's exit). A request
+ * that arrived before the drain began is answered as usual, and its connection is ended right after if by then the
+ * relay is draining.
+ */
+function closeConnectionsWhileDraining(scheduler: WorkScheduler) {
+  return (request: Request, response: Response, next: NextFunction): void => {
+    if (scheduler.isDraining) {
+      response.setHeader('Connection', 'close');
+    } else {
+      response.once('finish', () => {
+        if (scheduler.isDraining) request.socket.destroySoon();
+      });
+    }
+    next();
+  };
 }

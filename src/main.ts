@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createRelayApp, listenAndRun } from './bootstrap';
 import { ConfigError } from './config/config-reader';
 import { loadConfig, type RelayConfig } from './config/config';
+import { StartupError } from './startup-error';
 
 async function main(): Promise<void> {
   let config: RelayConfig;
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
 
 /**
  * Nest's own shutdown hooks re-raise the signal after closing, so the process would end "killed by SIGTERM"; an
- * orderly stop should exit 0 once the app (scheduler drain included) has closed.
+ * orderly stop should exit 0 once the app (scheduler drain included) has closed, and say so.
  */
 function stopGracefullyOn(signals: NodeJS.Signals[], close: () => Promise<void>): void {
   let stopping = false;
@@ -29,9 +30,14 @@ function stopGracefullyOn(signals: NodeJS.Signals[], close: () => Promise<void>)
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
-      new Logger('Relay').log(`${signal} received: draining`);
+      const logger = new Logger('Relay');
+      const started = Date.now();
+      logger.log(`${signal} received: draining`);
       close().then(
-        () => process.exit(0),
+        () => {
+          logger.log(`stopped: drained and closed in ${Date.now() - started} ms`);
+          process.exit(0);
+        },
         (error: Error) => {
           process.stderr.write(`shutdown failed: ${error.message}\n`);
           process.exit(1);
@@ -42,6 +48,8 @@ function stopGracefullyOn(signals: NodeJS.Signals[], close: () => Promise<void>)
 }
 
 main().catch((error: Error) => {
-  process.stderr.write(`relay failed to start: ${error.stack ?? error.message}\n`);
+  // A StartupError's message says everything (port taken, database in use); anything else needs its stack.
+  const detail = error instanceof StartupError ? error.message : (error.stack ?? error.message);
+  process.stderr.write(`relay failed to start: ${detail}\n`);
   process.exit(1);
 });

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       allowPrivateWebhookUrls: true,
       simulationEnabled: true,
       relayApiKeys: [],
+      httpKeepAliveTimeoutMs: 65_000,
     });
     expect(config.database).toEqual({ kind: 'sqlite', file: `${process.cwd()}/relay.db` });
   });
@@ -61,10 +62,11 @@ describe('loadConfig', () => {
       DATABASE_URL: 'mysql://x',
       LOG_LEVEL: 'loud',
       LLM_API_KEY: 'key\r\nX-Injected: 1',
+      HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: '0',
     });
     const names = problems.map((problem) => problem.split(' ')[0]);
     expect(names.sort()).toEqual(
-      ['ALLOW_PRIVATE_WEBHOOK_URLS', 'CALLBACK_BACKOFF_SECONDS', 'CALLBACK_MAX_RETRIES', 'DATABASE_URL', 'LLM_API_KEY', 'LLM_API_URL', 'LOG_LEVEL', 'PORT'].sort(),
+      ['ALLOW_PRIVATE_WEBHOOK_URLS', 'CALLBACK_BACKOFF_SECONDS', 'CALLBACK_MAX_RETRIES', 'DATABASE_URL', 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 'LLM_API_KEY', 'LLM_API_URL', 'LOG_LEVEL', 'PORT'].sort(),
     );
   });
 

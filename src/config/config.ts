@@ -42,6 +42,8 @@ export interface RelayConfig {
   intakeMaxBodyBytes: number;
   callbackMaxBodyBytes: number;
   shutdownGraceMs: number;
+  /** How long an idle keep-alive connection stays open; longer than the proxies' and clients' own idle timeouts. */
+  httpKeepAliveTimeoutMs: number;
   intakeRateLimit: number;
   intakeRateWindowSeconds: number;
   /** Jobs waiting for their forward past which intake answers 503; 0: no limit. */
@@ -94,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     intakeMaxBodyBytes: r.int('INTAKE_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     callbackMaxBodyBytes: r.int('CALLBACK_MAX_BODY_BYTES', 1024 * 1024, 1024, 64 * 1024 * 1024),
     shutdownGraceMs: Math.round(r.number('SHUTDOWN_GRACE_SECONDS', 10, 0, 600) * 1000),
+    httpKeepAliveTimeoutMs: Math.round(r.number('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 65, 1, 3600) * 1000),
     intakeRateLimit: r.int('INTAKE_RATE_LIMIT', 600, 1, 1_000_000),
     intakeRateWindowSeconds: r.number('INTAKE_RATE_WINDOW_SECONDS', 60, 1, 86400),
     intakeMaxBacklog: r.int('INTAKE_MAX_BACKLOG', 0, 0, 100_000_000),

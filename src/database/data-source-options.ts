@@ -22,7 +22,7 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
   if (target.kind === 'postgres') {
     return { ...common, type: 'postgres', url: target.url, extra: { max: target.poolSize ?? DEFAULT_DATABASE_POOL_SIZE } };
   }
-  if (target.file !== ':memory:') fs.mkdirSync(path.dirname(target.file), { recursive: true });
+  if (target.file !== ':memory:') ensureDirectoryOf(target.file);
   return {
     ...common,
     type: 'better-sqlite3',
@@ -35,4 +35,9 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
       db.pragma('synchronous = NORMAL');
     },
   };
+}
+
+/** A DATABASE_URL pointing into a missing folder creates it (documented; the resolved path is logged at start). */
+export function ensureDirectoryOf(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
 }

@@ -22,3 +22,18 @@ export function parseDatabaseUrl(url: string, cwd: string = process.cwd()): Data
   if (rest === ':memory:') return { kind: 'sqlite', file: ':memory:' };
   return { kind: 'sqlite', file: rest.startsWith('/') ? rest : path.resolve(cwd, rest) };
 }
+
+/** For the start-up log: where the data lives, without credentials. */
+export function describeDatabase(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') {
+    return target.file === ':memory:' ? 'SQLite in memory (nothing survives a restart)' : `SQLite file ${target.file}`;
+  }
+  let url: URL;
+  try {
+    url = new URL(target.url);
+  } catch {
+    return 'PostgreSQL (its URL does not parse; the driver will say why)';
+  }
+  const database = url.pathname.replace(/^\//, '') || '(the server default)';
+  return `PostgreSQL database ${database} on ${url.hostname || 'localhost'}:${url.port || '5432'}`;
+}

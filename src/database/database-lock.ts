@@ -1,0 +1,53 @@
+import Database from 'better-sqlite3';
+import { StartupError } from '../startup-error';
+import { ensureDirectoryOf } from './data-source-options';
+import type { DatabaseTarget } from './database-url';
+
+export class DatabaseInUseError extends StartupError {
+  constructor(file: string) {
+    super(
+      `another relay is already using the database ${file} (it holds ${lockFileOf(file)}); ` +
+        'run one relay per SQLite file, or several on PostgreSQL',
+    );
+  }
+}
+
+export function lockFileOf(file: string): string {
+  return `${file}.lock`;
+}
+
+/**
+ * One relay per SQLite file. The lock is a companion file held in an exclusive transaction for the life of the
+ * process: the kernel drops it when the process dies, even by kill -9, so a restart right after a crash is never
+ * refused. The database file itself stays unlocked, so backups and other readers keep working.
+ */
+export class DatabaseLock {
+  private constructor(private readonly holder: Database.Database | null) {}
+
+  /** Throws DatabaseInUseError at once (no busy wait) when another process or app holds the file. */
+  static acquire(target: DatabaseTarget): DatabaseLock {
+    // PostgreSQL is made for several replicas; an in-memory database belongs to its connection alone.
+    if (target.kind !== 'sqlite' || target.file === ':memory:') return new DatabaseLock(null);
+    ensureDirectoryOf(target.file);
+    const holder = new Database(lockFileOf(target.file), { timeout: 0 });
+    try {
+      // Journal in memory: a held lock leaves no `-journal` file beside it.
+      holder.pragma('journal_mode = MEMORY');
+      holder.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      holder.close();
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new DatabaseInUseError(target.file);
+      throw error;
+    }
+    return new DatabaseLock(holder);
+  }
+
+  release(): void {
+    if (this.holder?.open) this.holder.close();
+  }
+
+  /** Nest calls this when the app closes, so a restart in the same process can take the lock again. */
+  onApplicationShutdown(): void {
+    this.release();
+  }
+}
