@@ -20,11 +20,11 @@ describe('intake past INTAKE_MAX_BACKLOG', () => {
 
   it('answers 503 with Retry-After once the backlog is full, counts it, and still serves the accepted jobs', async () => {
     const accepted: string[] = [];
-    const refused = await eventually(async () => {
+    const refused = (await eventually(async () => {
       const answer = await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`));
       if (answer.status === 202) accepted.push(answer.body.job_id);
       return answer.status === 503 ? answer : null;
-    }, 'a refusal');
+    }, 'a refusal'))!;
     expect(accepted.length).toBeGreaterThanOrEqual(3);
     expect(refused.headers['retry-after']).toBe('2');
     expect(refused.body).toMatchObject({ statusCode: 503, code: 'backlog_full', message: expect.stringContaining('INTAKE_MAX_BACKLOG') });
