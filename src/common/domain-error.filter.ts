@@ -26,13 +26,15 @@ export class DomainErrorFilter implements ExceptionFilter {
   }
 
   /**
-   * A client's own mistake (4xx) is not the relay's error, and a failed readiness check is an expected state
-   * (draining, database away): a warning without a stack. Anything else is a bug or an outage: error, with the stack.
+   * A client's own mistake (4xx) is not the relay's error, nor is an answer the relay chose (a DomainError, e.g. 503
+   * backlog_full under overload: counted in /metrics, and the request log line has its status). A failed readiness
+   * check is an expected state (draining, database away): a warning without a stack. Anything else is a bug or an
+   * outage: error, with the stack.
    */
   private logFailure(exception: unknown, body: ErrorBody): void {
     if (body.code === NOT_READY) {
       this.logger.warn(`readiness check failed: ${JSON.stringify(body.error)}`);
-    } else if (body.statusCode >= 500) {
+    } else if (body.statusCode >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(`unhandled error: ${(exception as Error)?.message}`, (exception as Error)?.stack);
     }
   }
