@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { nowMsSql } from '../database/db-clock';
+import { DirectSql } from '../database/direct-sql';
 import type { AttemptLeg } from './attempt.entity';
 import type { JobStatus } from './job-status';
 
@@ -12,35 +13,31 @@ const LEG_COUNTER: Record<AttemptLeg, string> = { forward: 'forward_attempts', d
  */
 export class ClaimStatement {
   private readonly sql: Record<AttemptLeg, string>;
+  private readonly direct: DirectSql;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(dataSource: DataSource) {
     const postgres = dataSource.options.type === 'postgres';
-    this.sql = { forward: this.build('forward', postgres), delivery: this.build('delivery', postgres) };
+    const now = nowMsSql(dataSource);
+    this.sql = { forward: build('forward', now, postgres), delivery: build('delivery', now, postgres) };
+    this.direct = new DirectSql(dataSource);
   }
 
   /** Ids of the jobs now leased to `lease`. */
-  async run(leg: AttemptLeg, params: { lease: string; limit: number; leaseMs: number }): Promise<string[]> {
-    const named = { ...params, status: LEG_STATUS[leg] };
-    const [sql, values] = this.dataSource.driver.escapeQueryWithParameters(this.sql[leg], named);
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const result = await runner.query(sql, values, true);
-      return (result.records as { id: string }[]).map((row) => row.id);
-    } finally {
-      await runner.release();
-    }
+  async run(leg: AttemptLeg, { lease, limit, leaseMs }: { lease: string; limit: number; leaseMs: number }): Promise<string[]> {
+    const status = LEG_STATUS[leg];
+    const { records } = await this.direct.execute(this.sql[leg], [lease, leaseMs, status, limit, status]);
+    return records.map((row) => row.id as string);
   }
+}
 
-  private build(leg: AttemptLeg, postgres: boolean): string {
-    const now = nowMsSql(this.dataSource);
-    const counter = LEG_COUNTER[leg];
-    const due =
-      `SELECT id FROM jobs WHERE status = :status AND next_attempt_at <= ${now} ` +
-      `AND (lease_expires_at IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT :limit` +
-      (postgres ? ' FOR UPDATE SKIP LOCKED' : '');
-    return (
-      `UPDATE jobs SET lease_token = :lease, lease_expires_at = ${now} + :leaseMs, ${counter} = ${counter} + 1, ` +
-      `updated_at = ${now} WHERE id IN (${due}) AND status = :status RETURNING id`
-    );
-  }
+function build(leg: AttemptLeg, now: string, postgres: boolean): string {
+  const counter = LEG_COUNTER[leg];
+  const due =
+    `SELECT id FROM jobs WHERE status = ? AND next_attempt_at <= ${now} ` +
+    `AND (lease_expires_at IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?` +
+    (postgres ? ' FOR UPDATE SKIP LOCKED' : '');
+  return (
+    `UPDATE jobs SET lease_token = ?, lease_expires_at = ${now} + ?, ${counter} = ${counter} + 1, ` +
+    `updated_at = ${now} WHERE id IN (${due}) AND status = ? RETURNING id`
+  );
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, Repository } from 'typeorm';
+import { DirectSql } from '../database/direct-sql';
 import { JobNotFoundError } from '../common/domain-errors';
 import { AttemptLeg, DeliveryAttempt } from './attempt.entity';
 import { Job } from './job.entity';
@@ -18,10 +19,15 @@ export type NewAttempt = Omit<DeliveryAttempt, 'id'>;
 /** Reads of jobs and the attempt rows that make up each job's timeline across both legs. */
 @Injectable()
 export class JobTimelineService {
+  private readonly sql: DirectSql;
+
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
     @InjectRepository(DeliveryAttempt) private readonly attempts: Repository<DeliveryAttempt>,
-  ) {}
+    @InjectDataSource() dataSource: DataSource,
+  ) {
+    this.sql = new DirectSql(dataSource);
+  }
 
   async getJob(id: string): Promise<Job> {
     const job = await this.jobs.findOneBy({ id });
@@ -47,7 +53,7 @@ export class JobTimelineService {
   }
 
   async recordAttempt(attempt: NewAttempt): Promise<void> {
-    await this.attempts.insert(attempt);
+    await this.sql.insert(DeliveryAttempt, { ...attempt });
   }
 
   listAttempts(jobId: string): Promise<DeliveryAttempt[]> {

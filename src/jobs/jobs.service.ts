@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DataSource, In, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity';
 import { nowMsSql } from '../database/db-clock';
+import { DirectSql } from '../database/direct-sql';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLeg } from './attempt.entity';
 import { ClaimStatement } from './claim-statement';
@@ -36,6 +37,7 @@ export class JobsService {
   private readonly now: string;
 
   private readonly claimStatement: ClaimStatement;
+  private readonly sql: DirectSql;
 
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
@@ -44,24 +46,14 @@ export class JobsService {
   ) {
     this.now = nowMsSql(dataSource);
     this.claimStatement = new ClaimStatement(dataSource);
+    this.sql = new DirectSql(dataSource);
   }
 
   /** Stores a new job, due for forwarding at once (one INSERT; nothing is read back). */
   async create(fields: NewJob): Promise<Pick<Job, 'id' | 'status'>> {
     const id = `job_${randomBytes(16).toString('hex')}`;
-    await this.jobs
-      .createQueryBuilder()
-      .insert()
-      .into(Job)
-      .values({
-        ...fields,
-        id,
-        status: 'queued',
-        nextAttemptAt: () => this.now,
-        createdAt: () => this.now,
-        updatedAt: () => this.now,
-      } as Changes)
-      .execute();
+    const now = () => this.now;
+    await this.sql.insert(Job, { ...fields, id, status: 'queued', nextAttemptAt: now, createdAt: now, updatedAt: now });
     return { id, status: 'queued' };
   }
 
@@ -111,8 +103,7 @@ export class JobsService {
    */
   async recordOutcome(jobId: string, outcome: JobOutcome): Promise<boolean> {
     const waiting = WAITING_FOR_OUTCOME.filter((status) => canTransition(status, 'delivering'));
-    const result = await this.update(jobId, waiting, { ...this.outcomeChanges(outcome), ...deliveryDue(this.now) }).execute();
-    return result.affected === 1;
+    return this.update(jobId, waiting, { ...this.outcomeChanges(outcome), ...deliveryDue(this.now) });
   }
 
   /** Forward exhausted or refused: fenced by the forward's lease. */
@@ -163,12 +154,11 @@ export class JobsService {
   async requeueDelivery(jobId: string): Promise<boolean> {
     const finished: JobStatus[] = ['delivered', 'delivery_failed'];
     finished.forEach((status) => assertTransition(status, 'delivering'));
-    const result = await this.update(jobId, finished, {
+    return this.update(jobId, finished, {
       ...deliveryDue(this.now),
       deliveryRounds: () => 'delivery_rounds + 1',
       deliveryRoundBase: () => 'delivery_attempts',
-    }).execute();
-    return result.affected === 1;
+    });
   }
 
   /** Graceful stop: claims whose attempt did not finish go back at once. */
@@ -195,21 +185,17 @@ export class JobsService {
     };
   }
 
+  /** A change to a job still in one of `from` and still leased to this claim (the lease not yet expired). */
   private async fenced(claim: ClaimedJob, from: JobStatus[], changes: Changes): Promise<boolean> {
-    const result = await this.update(claim.job.id, from, changes)
-      .andWhere('lease_token = :lease', { lease: claim.lease })
-      .andWhere(`lease_expires_at > ${this.now}`)
-      .execute();
-    return result.affected === 1;
+    const where = `id = ? AND status IN (${from.map(() => '?').join(', ')}) AND lease_token = ? AND lease_expires_at > ${this.now}`;
+    const changed = await this.sql.update(Job, { ...changes, updatedAt: () => this.now }, where, [claim.job.id, ...from, claim.lease]);
+    return changed === 1;
   }
 
-  private update(id: string, from: JobStatus[], changes: Changes) {
-    return this.jobs
-      .createQueryBuilder()
-      .update(Job)
-      .set({ ...changes, updatedAt: () => this.now })
-      .where('id = :id', { id })
-      .andWhere('status IN (:...from)', { from });
+  /** A change to a job still in one of `from`. */
+  private async update(id: string, from: JobStatus[], changes: Changes): Promise<boolean> {
+    const where = `id = ? AND status IN (${from.map(() => '?').join(', ')})`;
+    return (await this.sql.update(Job, { ...changes, updatedAt: () => this.now }, where, [id, ...from])) === 1;
   }
 }
 
