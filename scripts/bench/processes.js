@@ -91,7 +91,8 @@ async function freshDatabase() {
 /**
  * The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted.
  * BENCH_RELAY_NODE_ARGS adds Node options, e.g. "--cpu-prof --cpu-prof-dir=.tmp/profiles"; BENCH_RELAY_ROOT runs the
- * build of another checkout (e.g. an earlier commit) for a before/after comparison.
+ * build of another checkout (e.g. an earlier commit) for a before/after comparison; BENCH_RELAY_ENV (JSON) sets more
+ * variables, e.g. '{"INTAKE_MAX_BACKLOG":"500"}'.
  */
 async function startRelay(peers, extraEnv = {}) {
   const database = await freshDatabase();
@@ -114,6 +115,7 @@ async function startRelay(peers, extraEnv = {}) {
       CALLBACK_HMAC_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
       ALLOW_PRIVATE_WEBHOOK_URLS: 'true',
       INTAKE_RATE_LIMIT: '1000000',
+      ...JSON.parse(process.env.BENCH_RELAY_ENV ?? '{}'),
       ...extraEnv,
     },
     stdio: ['ignore', log, log],
@@ -124,6 +126,7 @@ async function startRelay(peers, extraEnv = {}) {
     url: `http://127.0.0.1:${port}`,
     pid: child.pid,
     database: database.kind,
+    logFile,
     stop: async () => {
       await stop(child);
       await database.drop();
