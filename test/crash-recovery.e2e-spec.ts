@@ -113,7 +113,10 @@ describe('crash safety (real process, kill -9)', () => {
         }
       })();
       if (round < 3) {
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 250));
+        // Crash once this life has taken at least one job, at a random point of the rest of its burst.
+        const taken = accepted.length;
+        await eventually(() => accepted.length > taken, `a job accepted in life ${round + 1}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
         await relay.kill();
       }
       await posting;

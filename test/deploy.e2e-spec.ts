@@ -26,13 +26,21 @@ describe('Dockerfile', () => {
     expect(output.trim()).toBe('');
   });
 
-  it('is multi-stage on one Debian base with a supported Node LTS', () => {
+  it('is multi-stage on one Debian base with the Node LTS of .nvmrc, which CI tests and engines admits', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const images = stages.map((stage) => `${stage.getImageName()}:${stage.getImageTag()}`);
     expect(new Set(images).size).toBe(1);
-    const [major] = (stages[0].getImageTag() ?? '').split('.');
-    expect(Number(major) % 2).toBe(0);
-    expect(Number(major)).toBeGreaterThanOrEqual(20);
+    expect(stages[0].getImageName()).toBe('node');
+    const [major, minor] = (stages[0].getImageTag() ?? '').split(/[.-]/).map(Number);
+    const lts = Number(fs.readFileSync(path.join(root, '.nvmrc'), 'utf8').trim());
+    expect(major).toBe(lts);
+    // Node 20 reached end of life in April 2026; 24 is the LTS the image and CI run.
+    expect(major).toBeGreaterThanOrEqual(24);
+    expect(major % 2).toBe(0);
+    const engines: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
+    const admitted = [...engines.matchAll(/\^(\d+)\.(\d+)\.\d+/g)].find(([, m]) => Number(m) === major);
+    expect(admitted).toBeDefined();
+    expect(minor).toBeGreaterThanOrEqual(Number(admitted![2]));
     expect(images[0]).toMatch(/bookworm|trixie/);
   });
 

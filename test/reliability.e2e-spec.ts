@@ -3,20 +3,26 @@ import * as fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { JobsService } from '../src/jobs/jobs.service';
+import { closeAfterEach } from './support/cleanup';
 import { eventually, FakeServer, postJson } from './support/fake-server';
 import { reviewBody, RunningRelay, startRelay, tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
 
 describe('graceful stop', () => {
+  const later = closeAfterEach();
+
   it('turns readiness 503, releases the lease of an unfinished attempt, and a restart resumes at once', async () => {
     const dir = tempDir('relay-drain-');
+    later(() => fs.rmSync(dir, { recursive: true, force: true }));
     const web = await FakeServer.start(() => ({ hang: true }));
+    later(() => web.close());
     const env = { SHUTDOWN_GRACE_SECONDS: '0.5', OUTBOUND_TIMEOUT_SECONDS: '20', LEASE_MARGIN_SECONDS: '30' };
     const first = await startRelay(env, dir);
+    later(() => first.close());
     const jobId = (await first.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
     await eventually(() => web.for(jobId)[0], 'the delivery in flight');
 
-    const closing = first.app.close();
+    const closing = first.close();
     const ready = await eventually(async () => {
       const answer = await fetch(`${first.url}/health/ready`).catch(() => null);
       return answer?.status === 503 && answer;
@@ -27,27 +33,34 @@ describe('graceful stop', () => {
 
     const db = new Database(`${dir}/relay.db`, { readonly: true });
     expect(db.prepare('SELECT status, lease_token FROM jobs WHERE id = ?').get(jobId)).toEqual({ status: 'delivering', lease_token: null });
+    // The attempt was cut off at the end of the grace period (not left to its 20 s deadline) and recorded, without
+    // taking the job back, before the database closed.
+    const cutOff = db.prepare("SELECT attempt_no, outcome, error FROM delivery_attempts WHERE job_id = ? AND leg = 'delivery'").all(jobId);
+    expect(cutOff).toEqual([{ attempt_no: 1, outcome: 'stale', error: expect.not.stringMatching(/deadline/) }]);
     db.close();
 
     web.handler = () => ({ status: 200 });
     const second = await startRelay(env, dir);
-    // The lease would hold for 50 s had it not been released: delivery within seconds proves it was.
-    await eventually(async () => (await second.http.get(`/v1/reviews/${jobId}`)).body.status === 'delivered', 'delivered after restart', 5000);
-    await second.close();
-    await web.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    later(() => second.close());
+    // The lease would hold for 50 s had it not been released: delivery well within that proves it was.
+    await eventually(async () => (await second.http.get(`/v1/reviews/${jobId}`)).body.status === 'delivered', 'delivered after restart', 20_000);
   });
 });
 
 describe('lease fencing', () => {
+  const later = closeAfterEach();
+
   it('an attempt whose lease expired cannot record its outcome over a newer claim', async () => {
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
+    later(() => release());
     const llm = await FakeServer.start(async () => {
       await released;
       return { status: 202 };
     });
+    later(() => llm.close());
     const relay = await startRelay({ LLM_API_URL: llm.url, OUTBOUND_TIMEOUT_SECONDS: '20' });
+    later(() => relay.close());
     const jobId = (await relay.http.post('/v1/reviews').send(reviewBody('https://web.example.com/hook')).expect(202)).body.job_id;
     await eventually(() => llm.for(jobId)[0], 'the first forward in flight');
 
@@ -64,8 +77,6 @@ describe('lease fencing', () => {
     expect(row).toEqual({ status: 'queued', lease_token: newer.lease });
     expect(await jobs.markProcessing(newer, 60_000)).toBe(true);
     expect((await relay.http.get(`/v1/reviews/${jobId}`)).body.status).toBe('processing');
-    await relay.close();
-    await llm.close();
   });
 });
 

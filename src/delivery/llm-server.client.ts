@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { PublicUrls } from '../config/public-urls';
 import type { Job } from '../jobs/job.entity';
@@ -10,7 +10,7 @@ export const SIMULATED_LLM_PREFIX = '/simulated-llm';
 
 /** Sends review jobs to the LLM server. */
 @Injectable()
-export class LlmServerClient implements OnApplicationShutdown {
+export class LlmServerClient implements BeforeApplicationShutdown {
   private readonly agents: AgentPair = trustedAgents();
 
   constructor(
@@ -45,8 +45,11 @@ export class LlmServerClient implements OnApplicationShutdown {
     });
   }
 
-  /** After the scheduler has drained (beforeApplicationShutdown), never before. */
-  onApplicationShutdown(): void {
+  /**
+   * Runs after the scheduler's own beforeApplicationShutdown (its drain), since Nest shuts dependents down before their
+   * dependencies; cuts off the attempts that outlived the grace period.
+   */
+  beforeApplicationShutdown(): void {
     destroyAgents(this.agents);
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, webhookAgents } from './http-agents';
@@ -21,7 +21,7 @@ export function deliveryPayload(job: Job): Record<string, unknown> {
 
 /** Posts signed results to the web service's webhook. */
 @Injectable()
-export class WebhookClient implements OnApplicationShutdown {
+export class WebhookClient implements BeforeApplicationShutdown {
   private readonly agents: AgentPair;
 
   constructor(
@@ -43,8 +43,11 @@ export class WebhookClient implements OnApplicationShutdown {
     });
   }
 
-  /** After the scheduler has drained (beforeApplicationShutdown), never before. */
-  onApplicationShutdown(): void {
+  /**
+   * Runs after the scheduler's own beforeApplicationShutdown (its drain), since Nest shuts dependents down before their
+   * dependencies; cuts off the attempts that outlived the grace period.
+   */
+  beforeApplicationShutdown(): void {
     destroyAgents(this.agents);
   }
 }

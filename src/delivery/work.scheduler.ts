@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AsyncResource } from 'node:async_hooks';
 import { CONFIG, type RelayConfig } from '../config/config';
@@ -16,7 +16,7 @@ const INTERVAL_NAME = 'relay-work-tick';
  * restart (or another replica) picks up whatever a dead process left.
  */
 @Injectable()
-export class WorkScheduler implements BeforeApplicationShutdown {
+export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(WorkScheduler.name);
   /** Attempts running now, by job id. */
   private readonly inFlight = new Map<string, { claim: ClaimedJob; done: Promise<void> }>();
@@ -134,5 +134,14 @@ export class WorkScheduler implements BeforeApplicationShutdown {
       this.logger.warn(`releasing ${unfinished.length} unfinished attempt(s) on shutdown`);
       await this.jobs.releaseAll(unfinished);
     }
+  }
+
+  /**
+   * The attempts that outlived the grace period were cut off when the outbound clients destroyed their agents (right
+   * after the drain above). Each still makes its last, fenced write: it must land before the global TypeORM module
+   * closes the DataSource, which comes after this hook.
+   */
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.inFlight.values()].map((attempt) => attempt.done));
   }
 }

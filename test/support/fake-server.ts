@@ -26,6 +26,7 @@ export class FakeServer {
   readonly requests: RecordedRequest[] = [];
   private server!: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
+  private closing: Promise<void> | undefined;
 
   private constructor(public handler: FakeHandler) {}
 
@@ -49,9 +50,13 @@ export class FakeServer {
     return this.requests.filter((request) => request.json?.job_id === jobId);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /** Idempotent, so a test may close early and a cleanup hook close again. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+    return this.closing;
   }
 
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -31,6 +31,7 @@ export interface RunningRelay {
   url: string;
   http: ReturnType<typeof request>;
   scheduler: WorkScheduler;
+  /** Idempotent: the first call closes the app (scheduler drain included), later calls wait for that. */
   close(): Promise<void>;
 }
 
@@ -41,16 +42,17 @@ export async function startRelay(env: NodeJS.ProcessEnv = {}, keepDir?: string):
   const app = await createRelayApp(config);
   app.use(checkResponsesAgainstOpenApi());
   const url = `http://127.0.0.1:${await listenAndRun(app, 0, '127.0.0.1')}`;
+  let closing: Promise<void> | undefined;
   return {
     app,
     config,
     url,
     http: request(url),
     scheduler: app.get(WorkScheduler),
-    close: async () => {
-      await app.close();
-      if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
-    },
+    close: () =>
+      (closing ??= app.close().then(() => {
+        if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
+      })),
   };
 }
 
