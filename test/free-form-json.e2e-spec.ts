@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { canonicalJson } from '../src/common/canonical-json';
 import { eventually, FakeServer, postJson } from './support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from './support/relay';
+import { LoopbackStack, reviewBody, RunningRelay, startLoopbackStack } from './support/relay';
 
 /** Keys that a key-by-key object copy drops or misreads: the names of Object.prototype's members, and `prototype`. */
 const PROTOTYPE_KEYS = [...Object.getOwnPropertyNames(Object.prototype), 'prototype'];
@@ -35,20 +35,16 @@ function same(received: unknown, sentText: string): void {
 }
 
 describe('free-form JSON passes through unchanged (metadata and result)', () => {
+  let stack: LoopbackStack;
   let llm: FakeServer;
   let web: FakeServer;
   let relay: RunningRelay;
 
   beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202, body: { accepted: true } }));
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url });
+    stack = await startLoopbackStack();
+    ({ llm, web, relay } = stack);
   });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  afterAll(() => stack.close());
 
   function submitRaw(body: string, key?: string) {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) };
@@ -132,20 +128,16 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
 });
 
 describe('keys named like Object.prototype members never pollute a prototype', () => {
-  let relay: RunningRelay;
+  let stack: LoopbackStack;
   let llm: FakeServer;
   let web: FakeServer;
+  let relay: RunningRelay;
 
   beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202 }));
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url });
+    stack = await startLoopbackStack();
+    ({ llm, web, relay } = stack);
   });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  afterAll(() => stack.close());
 
   it('leaves every prototype untouched whatever the bodies carry, and refuses such keys outside free-form fields', async () => {
     const own = Object.getOwnPropertyNames(Object.prototype).sort();

@@ -1,23 +1,19 @@
 import { eventually, FakeServer } from './support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from './support/relay';
+import { LoopbackStack, reviewBody, RunningRelay, startLoopbackStack } from './support/relay';
 
 const KEY = 'key-validation-0123456789';
 
 describe('bad input gets one clear message per problem', () => {
+  let stack: LoopbackStack;
   let llm: FakeServer;
   let web: FakeServer;
   let relay: RunningRelay;
 
   beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202 }));
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url, RELAY_API_KEYS: KEY });
+    stack = await startLoopbackStack({ RELAY_API_KEYS: KEY });
+    ({ llm, web, relay } = stack);
   });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  afterAll(() => stack.close());
 
   const post = (path: string, body: unknown, type = 'application/json') =>
     relay.http.post(path).set('x-api-key', KEY).set('content-type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
@@ -68,20 +64,16 @@ describe('bad input gets one clear message per problem', () => {
 });
 
 describe('the simulation endpoint behind API keys, with the callback body shape', () => {
+  let stack: LoopbackStack;
   let llm: FakeServer;
   let web: FakeServer;
   let relay: RunningRelay;
 
   beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202 }));
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url, RELAY_API_KEYS: KEY });
+    stack = await startLoopbackStack({ RELAY_API_KEYS: KEY });
+    ({ llm, web, relay } = stack);
   });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  afterAll(() => stack.close());
 
   it('needs a key when keys are set, and simulates an LLM failure with the README body', async () => {
     const jobId = (await relay.http.post('/v1/reviews').set('authorization', `Bearer ${KEY}`).send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;

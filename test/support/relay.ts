@@ -6,6 +6,7 @@ import request from 'supertest';
 import { createRelayApp, listenAndRun } from '../../src/bootstrap';
 import { loadConfig, type RelayConfig } from '../../src/config/config';
 import { WorkScheduler } from '../../src/delivery/work.scheduler';
+import { FakeServer } from './fake-server';
 import { checkResponsesAgainstOpenApi } from './openapi-check';
 
 /** Settings that make retries and ticks fast enough for tests: time is driven by configuration, not sleeps. */
@@ -64,5 +65,29 @@ export function reviewBody(webhookUrl: string, overrides: Record<string, unknown
     metadata: { course: 'ML-101' },
     webhook_url: webhookUrl,
     ...overrides,
+  };
+}
+
+export interface LoopbackStack {
+  llm: FakeServer;
+  web: FakeServer;
+  relay: RunningRelay;
+  close(): Promise<void>;
+}
+
+/** A relay between a fake LLM that accepts every job and never calls back (the test plays it) and a 200 receiver. */
+export async function startLoopbackStack(env: NodeJS.ProcessEnv = {}): Promise<LoopbackStack> {
+  const llm = await FakeServer.start(() => ({ status: 202 }));
+  const web = await FakeServer.start(() => ({ status: 200 }));
+  const relay = await startRelay({ LLM_API_URL: llm.url, ...env });
+  return {
+    llm,
+    web,
+    relay,
+    close: async () => {
+      await relay.close();
+      await llm.close();
+      await web.close();
+    },
   };
 }
