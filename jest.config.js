@@ -23,4 +23,9 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/test/support/openapi-setup.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
+  // Each test file gets a fresh worker process. On Node 24, better-sqlite3 statements created by one file and
+  // garbage-collected while a later file runs in the same worker abort the process (Assertion failed in
+  // RemoveEnvironmentCleanupHook, from Statement::~Statement); recycling workers keeps every file's native handles in
+  // its own process.
+  workerIdleMemoryLimit: '10MB',
 };
