@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compiles TypeScript and the native better-sqlite3 module against this exact Node and Debian.
-FROM node:24.21-bookworm-slim AS build
+FROM node:22.23-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -12,7 +12,7 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: same base, no compilers, non-root, tini as PID 1 so SIGTERM reaches the app and zombies are reaped.
-FROM node:24.21-bookworm-slim AS runtime
+FROM node:22.23-bookworm-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \

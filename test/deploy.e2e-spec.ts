@@ -34,8 +34,9 @@ describe('Dockerfile', () => {
     const [major, minor] = (stages[0].getImageTag() ?? '').split(/[.-]/).map(Number);
     const lts = Number(fs.readFileSync(path.join(root, '.nvmrc'), 'utf8').trim());
     expect(major).toBe(lts);
-    // Node 20 reached end of life in April 2026; 24 is the LTS the image and CI run.
-    expect(major).toBeGreaterThanOrEqual(24);
+    // Node 20 reached end of life in April 2026. Not 24 yet: from 24.19 its ObjectWrap aborts the process when an idle
+    // GC collects a better-sqlite3 12 statement (seen in this suite), and better-sqlite3 13 does not run on Node 20.
+    expect(major).toBeGreaterThanOrEqual(22);
     expect(major % 2).toBe(0);
     const engines: string = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).engines.node;
     const admitted = [...engines.matchAll(/\^(\d+)\.(\d+)\.\d+/g)].find(([, m]) => Number(m) === major);

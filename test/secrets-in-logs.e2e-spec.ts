@@ -34,6 +34,8 @@ describe('secrets never reach the logs', () => {
       const auth = { authorization: `Bearer ${secrets.apiKey}` };
       const { json } = await postJson(`${relay.url}/v1/reviews`, reviewBody(`${web.url}/hook?receiver_secret=SENTINEL-4`), auth);
       await eventually(() => web.for(json.job_id).length === 1, 'the delivery');
+      // The attempt's log line follows its database write, which may land just after the receiver has the delivery.
+      await eventually(() => /delivery job=\S+ attempt=1 status=200 outcome=success/.test(relay.output), 'the delivery log line');
       const forged = await postJson(`${relay.url}/v1/llm/callback/${json.job_id}?token=forged-SENTINEL-5`, { ok: true });
       expect(forged.status).toBe(401);
       await postJson(`${relay.url}/v1/reviews`, { bad: true }, { 'x-api-key': 'wrong-key-SENTINEL-6' });
