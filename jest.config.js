@@ -28,4 +28,8 @@ module.exports = {
   // RemoveEnvironmentCleanupHook, from Statement::~Statement); recycling workers keeps every file's native handles in
   // its own process.
   workerIdleMemoryLimit: '10MB',
+  // The workers exit within milliseconds of being told to, but on a loaded 2-core machine Jest's own process can stall
+  // for ~0.5 s right then and only notice afterwards; with the 500 ms default it then reports a worker that "failed to
+  // exit gracefully" that had long gone. A worker truly held open by a leak is still reported, after 5 s.
+  workerGracefulExitTimeout: 5_000,
 };
