@@ -19,6 +19,8 @@ const OVERLOAD_SECONDS = Number(args['overload-seconds'] ?? 30);
 const RSS_JOBS = Number(args['rss-jobs'] ?? 100_000);
 const DELAY_MS = Number(args.delay ?? 50);
 const CONNECTIONS = Number(args.connections ?? 50);
+// The overload case runs twice per round: as configured by default, and with intake admission by event-loop delay.
+const OVERLOAD_DELAY_LIMIT_MS = Number(args['overload-delay-limit'] ?? 100);
 const ONLY = new Set((args.only ?? 'intake,cycle,overload,rss').split(','));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -99,8 +101,8 @@ async function fullCycle(peers) {
 }
 
 /** Intake at a fixed rate for `seconds`; what the peers saw during that window and after the drain. */
-async function atRate(peers, rate, seconds) {
-  const relay = await startRelay(peers);
+async function atRate(peers, rate, seconds, env = {}) {
+  const relay = await startRelay(peers, env);
   await peers.reset();
   const started = (await peers.stats()).now;
   const result = await load(relay.url, reviewBody(peers.receiverUrl), { overallRate: Math.max(1, Math.round(rate)), duration: seconds });
@@ -128,31 +130,55 @@ async function latencyAtHalf(peers, fullRate) {
 }
 
 async function overload(peers, fullRate) {
-  const runs = [];
-  for (let round = 0; round < ROUNDS; round += 1) runs.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS));
-  const statuses = runs.map((run) => Object.fromEntries(Object.entries(run.intake.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])));
-  return {
+  const plain = [];
+  const limited = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    plain.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS));
+    limited.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS, { INTAKE_MAX_EVENT_LOOP_DELAY_MS: String(OVERLOAD_DELAY_LIMIT_MS) }));
+  }
+  const summary = (runs) => ({
     intake_rate_per_s: fullRate * 2,
     callback_answer_p99_ms: spread(runs.map((run) => percentile(run.callbackAnswerMs, 99))),
     callback_failures: spread(runs.map((run) => run.callbackFailures)),
     deliveries_per_s: spread(runs.map((run) => run.deliveriesPerSecond)),
     deliveries_over_full_cycle: spread(runs.map((run) => run.deliveriesPerSecond / fullRate)),
     intake_p99_ms: spread(runs.map((run) => run.intake.latency.p99)),
-    intake_statuses: statuses,
-  };
+    intake_statuses: runs.map((run) => Object.fromEntries(Object.entries(run.intake.statusCodeStats ?? {}).map(([code, { count }]) => [code, count]))),
+  });
+  return { plain: summary(plain), limited: { intake_max_event_loop_delay_ms: OVERLOAD_DELAY_LIMIT_MS, ...summary(limited) } };
 }
 
+/** The relay's V8 heap in use, from its own /metrics (prom-client's nodejs_heap_size_used_bytes). */
+async function heapUsedMiB(relayUrl) {
+  const text = await (await fetch(`${relayUrl}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)[1]) / 1024 / 1024;
+}
+
+/**
+ * RSS over RSS_JOBS jobs, measured from a warm relay (after WARMUP_JOBS: code compiled, pools and caches filled) to
+ * the same relay once the run has drained, so that growth means memory kept, not start-up. The jobs are posted at
+ * full speed, so the backlog peaks high; the peak is reported apart.
+ */
 async function memory(peers) {
+  const WARMUP_JOBS = 2000;
   const relay = await startRelay(peers);
   await peers.reset();
-  await sleep(2000);
+  const warm = await load(relay.url, reviewBody(peers.receiverUrl), { amount: WARMUP_JOBS });
+  await drained(peers, warm['2xx'], 300_000);
+  await sleep(3000);
   const atStart = rssMiB(relay.pid);
+  const heapStart = await heapUsedMiB(relay.url);
+  await peers.reset();
+  let peak = atStart;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(relay.pid))), 1000);
   const result = await load(relay.url, reviewBody(peers.receiverUrl), { amount: RSS_JOBS });
   const stats = await drained(peers, result['2xx'], 1_800_000);
-  await sleep(2000);
+  clearInterval(sampler);
+  await sleep(3000);
   const atEnd = rssMiB(relay.pid);
+  const heapEnd = await heapUsedMiB(relay.url);
   await relay.stop();
-  return { jobs: stats.deliveries, rss_start_mib: atStart, rss_end_mib: atEnd, rss_growth: atEnd / atStart - 1 };
+  return { warmup_jobs: WARMUP_JOBS, jobs: stats.deliveries, rss_start_mib: atStart, rss_end_mib: atEnd, rss_peak_mib: peak, rss_growth: atEnd / atStart - 1, heap_start_mib: heapStart, heap_end_mib: heapEnd };
 }
 
 async function main() {
@@ -178,8 +204,13 @@ function print(results) {
   if (c) rows.push(['full cycle at saturation', c.full_cycle_jobs_per_s, 'jobs/s']);
   if (c && i) rows.push(['full cycle / relay intake', c.full_cycle_jobs_per_s.median / i.relay_rps.median, '', 3]);
   if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1]);
-  if (o) rows.push([`overload ${o.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, o.callback_answer_p99_ms, 'ms', 1], ['overload: callbacks failed', o.callback_failures, ''], ['overload: deliveries', o.deliveries_per_s, '/s'], ['overload: deliveries / full cycle', o.deliveries_over_full_cycle, '', 2], ['overload: intake p99', o.intake_p99_ms, 'ms', 1], ['overload: intake answers', JSON.stringify(o.intake_statuses), '']);
-  if (m) rows.push([`RSS at start / after ${m.jobs} jobs`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);
+  for (const [label, v] of o ? [['overload', o.plain], [`overload, delay limit ${o.limited.intake_max_event_loop_delay_ms} ms`, o.limited]] : []) {
+    rows.push([`${label} ${v.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, v.callback_answer_p99_ms, 'ms', 1], [`${label}: callbacks failed`, v.callback_failures, ''], [`${label}: deliveries`, v.deliveries_per_s, '/s'], [`${label}: deliveries / full cycle`, v.deliveries_over_full_cycle, '', 2], [`${label}: intake p99`, v.intake_p99_ms, 'ms', 1], [`${label}: intake answers`, JSON.stringify(v.intake_statuses), '']);
+  }
+  if (m) {
+    rows.push([`RSS after ${m.warmup_jobs} jobs / after ${m.jobs} more`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);
+    rows.push(['V8 heap used, same points', `${m.heap_start_mib.toFixed(1)} / ${m.heap_end_mib.toFixed(1)}`, 'MiB'], ['RSS peak during the run', m.rss_peak_mib, 'MiB', 1]);
+  }
   process.stdout.write(`\nLLM relay benchmark (${results.database}, Node ${results.node}, ${results.connections} connections, ${results.rounds} rounds of ${results.seconds}s, LLM calls back after ${results.llm_delay_ms} ms)\n\n${table(rows)}\n\n`);
   const file = path.resolve(__dirname, `../../.tmp/bench-${results.when.replace(/[:.]/g, '-')}.json`);
   fs.mkdirSync(path.dirname(file), { recursive: true });

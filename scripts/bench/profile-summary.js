@@ -4,7 +4,8 @@
 const fs = require('node:fs');
 
 const file = process.argv[2];
-const top = Number(process.argv[process.argv.indexOf('--top') + 1] || 25);
+const topAt = process.argv.indexOf('--top');
+const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 25;
 const profile = JSON.parse(fs.readFileSync(file, 'utf8'));
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 const selfMs = new Map();

@@ -48,6 +48,7 @@ export interface RelayConfig {
   intakeRateWindowSeconds: number;
   /** Jobs waiting for their forward past which intake answers 503; 0: no limit. */
   intakeMaxBacklog: number;
+  intakeMaxEventLoopDelayMs: number;
 }
 
 /**
@@ -100,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     intakeRateLimit: r.int('INTAKE_RATE_LIMIT', 600, 1, 1_000_000),
     intakeRateWindowSeconds: r.number('INTAKE_RATE_WINDOW_SECONDS', 60, 1, 86400),
     intakeMaxBacklog: r.int('INTAKE_MAX_BACKLOG', 0, 0, 100_000_000),
+    intakeMaxEventLoopDelayMs: r.int('INTAKE_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

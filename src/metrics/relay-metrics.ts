@@ -49,7 +49,7 @@ export class RelayMetrics {
 
   private readonly intakeRejections = new Counter({
     name: 'relay_intake_rejected_total',
-    help: 'Intake requests refused to protect accepted work, by reason (backlog_full: INTAKE_MAX_BACKLOG reached)',
+    help: 'Intake requests refused to protect accepted work, by reason (backlog_full: INTAKE_MAX_BACKLOG reached; overloaded: INTAKE_MAX_EVENT_LOOP_DELAY_MS passed)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -58,7 +58,7 @@ export class RelayMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  intakeRejected(reason: 'backlog_full'): void {
+  intakeRejected(reason: 'backlog_full' | 'overloaded'): void {
     this.intakeRejections.inc({ reason });
   }
 

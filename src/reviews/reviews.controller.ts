@@ -21,7 +21,7 @@ import { ErrorBodyDto } from '../common/error-body.dto';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
 import { AttemptListDto, ReviewAcceptedDto, ReviewDto, ReviewListDto } from './dto/review.dto';
-import { IntakeBacklogGuard } from './intake-backlog';
+import { IntakeAdmissionGuard } from './intake-admission';
 import { ReviewsService } from './reviews.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -37,7 +37,7 @@ export class ReviewsController {
 
   @Post()
   @HttpCode(202)
-  @UseGuards(ThrottlerGuard, IntakeBacklogGuard)
+  @UseGuards(ThrottlerGuard, IntakeAdmissionGuard)
   @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
   @ApiHeader({
     name: 'idempotency-key',
@@ -51,7 +51,10 @@ export class ReviewsController {
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
   @ApiTooManyRequestsResponse({ description: 'Intake rate limit for this API key; see Retry-After', type: ErrorBodyDto })
-  @ApiServiceUnavailableResponse({ description: 'INTAKE_MAX_BACKLOG jobs are waiting to be forwarded; see Retry-After', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse({
+    description: 'Overload: INTAKE_MAX_BACKLOG jobs are waiting to be forwarded (`backlog_full`), or the event loop runs later than INTAKE_MAX_EVENT_LOOP_DELAY_MS (`overloaded`); see Retry-After',
+    type: ErrorBodyDto,
+  })
   async create(
     @Body() dto: CreateReviewDto,
     @Headers('idempotency-key') idempotencyKey?: string,

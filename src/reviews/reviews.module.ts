@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { JobsModule } from '../jobs/jobs.module';
-import { IntakeBacklogGuard } from './intake-backlog';
+import { IntakeAdmissionGuard } from './intake-admission';
 import { ReviewsController } from './reviews.controller';
 import { ReviewsService } from './reviews.service';
 import { WebhookUrlPolicy } from './webhook-url.policy';
@@ -9,6 +9,6 @@ import { WebhookUrlPolicy } from './webhook-url.policy';
 @Module({
   imports: [JobsModule, DeliveryModule],
   controllers: [ReviewsController],
-  providers: [ReviewsService, WebhookUrlPolicy, IntakeBacklogGuard],
+  providers: [ReviewsService, WebhookUrlPolicy, IntakeAdmissionGuard],
 })
 export class ReviewsModule {}

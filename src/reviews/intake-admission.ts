@@ -4,11 +4,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
 import { CONFIG, type RelayConfig } from '../config/config';
+import { EventLoopLoad } from '../metrics/event-loop-load';
 import { RelayMetrics } from '../metrics/relay-metrics';
 
 /** How long a count of the backlog is trusted: intake at thousands per second must not count on every request. */
 const COUNT_TTL_MS = 500;
 export const BACKLOG_RETRY_AFTER_SECONDS = 2;
+export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
 
 export class IntakeBacklogFullError extends DomainError {
   constructor(limit: number) {
@@ -16,13 +18,25 @@ export class IntakeBacklogFullError extends DomainError {
   }
 }
 
+export class IntakeOverloadedError extends DomainError {
+  constructor(limitMs: number) {
+    super(503, 'overloaded', `The relay's event loop runs more than ${limitMs} ms late (INTAKE_MAX_EVENT_LOOP_DELAY_MS); retry later`);
+  }
+}
+
 /**
- * Graceful overload: past INTAKE_MAX_BACKLOG jobs waiting for their forward, intake answers 503 with Retry-After
+ * Graceful overload, in two independent limits, both off by default.
+ *
+ * - INTAKE_MAX_EVENT_LOOP_DELAY_MS: while the event loop runs later than that (p99 over the last half second),
+ *   intake answers 503 `overloaded` at once, before any database work, so that the process's one thread stays free
+ *   for the LLM's callbacks and the deliveries of work already accepted. Read from a figure kept by a timer: no
+ *   cost per request.
+ * - INTAKE_MAX_BACKLOG jobs waiting for their forward, intake answers 503 with Retry-After
  * instead of accepting work it cannot move, so the work already accepted keeps its pace. The count is bounded by
  * the limit (never a scan of the whole backlog) and shared by all requests within COUNT_TTL_MS.
  */
 @Injectable()
-export class IntakeBacklogGuard implements CanActivate {
+export class IntakeAdmissionGuard implements CanActivate {
   private counted: { at: number; queued: number } = { at: 0, queued: 0 };
   private counting: Promise<number> | null = null;
   private readonly countSql: string;
@@ -31,16 +45,24 @@ export class IntakeBacklogGuard implements CanActivate {
     @Inject(CONFIG) private readonly config: RelayConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: RelayMetrics,
+    private readonly eventLoop: EventLoopLoad,
   ) {
     const limit = Math.max(0, config.intakeMaxBacklog);
     this.countSql = `SELECT COUNT(*) AS queued FROM (SELECT 1 FROM jobs WHERE status = 'queued' LIMIT ${limit}) AS waiting`;
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    const response = context.switchToHttp().getResponse<Response>();
+    const delayLimit = this.config.intakeMaxEventLoopDelayMs;
+    if (delayLimit > 0 && this.eventLoop.delayMs > delayLimit) {
+      this.metrics.intakeRejected('overloaded');
+      response.setHeader('Retry-After', String(OVERLOADED_RETRY_AFTER_SECONDS));
+      throw new IntakeOverloadedError(delayLimit);
+    }
     const limit = this.config.intakeMaxBacklog;
     if (limit === 0 || (await this.queued()) < limit) return true;
     this.metrics.intakeRejected('backlog_full');
-    context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(BACKLOG_RETRY_AFTER_SECONDS));
+    response.setHeader('Retry-After', String(BACKLOG_RETRY_AFTER_SECONDS));
     throw new IntakeBacklogFullError(limit);
   }
 
