@@ -129,7 +129,7 @@ async function main() {
   await Promise.all(inFlight);
   const intakeSeconds = (Date.now() - started) / 1000;
 
-  const count = async (status) => JSON.parse((await get(`${relayUrl}/v1/reviews?status=${status}&limit=1`))).total;
+  const count = async (status) => JSON.parse((await get(`${relayUrl}/v1/reviews?status=${status}&limit=1&include_total=true`))).total;
   let delivered = 0;
   let failed = 0;
   const drainDeadline = Date.now() + 120_000;

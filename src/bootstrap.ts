@@ -12,6 +12,7 @@ import type { RelayConfig } from './config/config';
 import { DatabaseLock } from './database/database-lock';
 import { describeDatabase } from './database/database-url';
 import { WorkScheduler } from './delivery/work.scheduler';
+import { RetentionSweeper } from './jobs/retention.sweeper';
 import { buildOpenApiDocument } from './openapi';
 import { StartupError } from './startup-error';
 
@@ -66,6 +67,7 @@ export async function listenAndRun(app: NestExpressApplication, port: number, ho
   }
   app.flushLogs();
   app.get(WorkScheduler).start();
+  app.get(RetentionSweeper).start();
   return (app.getHttpServer().address() as AddressInfo).port;
 }
 

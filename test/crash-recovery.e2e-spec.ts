@@ -67,7 +67,7 @@ describe('crash safety (real process, kill -9)', () => {
     relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
     const base = relay.url;
     await eventually(async () => {
-      const list = (await (await fetch(`${base}/v1/reviews?status=delivered&limit=100`)).json()) as { total: number };
+      const list = (await (await fetch(`${base}/v1/reviews?status=delivered&limit=100&include_total=true`)).json()) as { total: number };
       return list.total === jobIds.length;
     }, 'every job delivered', 30_000);
 
@@ -123,7 +123,7 @@ describe('crash safety (real process, kill -9)', () => {
     }
     const last = relay!.url;
     await eventually(async () => {
-      const list = (await (await fetch(`${last}/v1/reviews?status=delivered&limit=100`)).json()) as { total: number };
+      const list = (await (await fetch(`${last}/v1/reviews?status=delivered&limit=100&include_total=true`)).json()) as { total: number };
       return list.total === accepted.length;
     }, `all ${accepted.length} accepted jobs delivered`, 40_000);
     expect(accepted.length).toBeGreaterThan(8);

@@ -114,12 +114,12 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
   });
 
   it('refuses numbers JSON cannot carry exactly, naming them, and stores nothing', async () => {
-    const before = (await relay.http.get('/v1/reviews?limit=1').expect(200)).body.total;
+    const before = (await relay.http.get('/v1/reviews?limit=1&include_total=true').expect(200)).body.total;
     const overflow = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${web.url}/h","metadata":{"x":1.8e309}}`).expect(400);
     expect(overflow.body).toMatchObject({ code: 'unrepresentable_number', message: expect.stringContaining('metadata.x') });
     const rounded = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${web.url}/h","metadata":{"id":12345678901234567891}}`).expect(400);
     expect(rounded.body).toMatchObject({ code: 'unrepresentable_number', message: expect.stringContaining('12345678901234567891') });
-    expect((await relay.http.get('/v1/reviews?limit=1').expect(200)).body.total).toBe(before);
+    expect((await relay.http.get('/v1/reviews?limit=1&include_total=true').expect(200)).body.total).toBe(before);
     const pastSafe = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${web.url}/h","metadata":{"id":9007199254740993}}`).expect(400);
     expect(pastSafe.body.message).toContain('9007199254740993');
     // Digits inside strings, and long integers the relay writes back with the same digits, are fine.

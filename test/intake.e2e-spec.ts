@@ -16,7 +16,7 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     await llm.close();
   });
 
-  const total = async () => (await relay.http.get('/v1/reviews').query({ submission_id: 'bad-input' })).body.total;
+  const total = async () => (await relay.http.get('/v1/reviews').query({ submission_id: 'bad-input', include_total: 'true' })).body.total;
 
   describe('rejects bad input with a JSON reason and stores nothing', () => {
     const bad = (overrides: Record<string, unknown>) => reviewBody(hook, { submission_id: 'bad-input', ...overrides });
@@ -107,7 +107,7 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
     expect(new Set(answers.map((a) => a.body.job_id)).size).toBe(1);
-    expect((await relay.http.get('/v1/reviews').query({ submission_id: 'idem-2' })).body.total).toBe(1);
+    expect((await relay.http.get('/v1/reviews').query({ submission_id: 'idem-2', include_total: 'true' })).body.total).toBe(1);
   });
 
   it('lists jobs newest first with filters and pages', async () => {
@@ -115,10 +115,11 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     for (let i = 0; i < 5; i += 1) {
       ids.push((await relay.http.post('/v1/reviews').send(reviewBody(hook, { submission_id: 'paged' })).expect(202)).body.job_id);
     }
-    const page1 = (await relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2 }).expect(200)).body;
-    expect(page1).toMatchObject({ total: 5, limit: 2, offset: 0, next_offset: 2 });
+    const page1 = (await relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, include_total: 'true' }).expect(200)).body;
+    expect(page1).toMatchObject({ total: 5, limit: 2, offset: 0, next_offset: 2, next_cursor: expect.any(String) });
     const page3 = (await relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 4 }).expect(200)).body;
-    expect(page3).toMatchObject({ total: 5, next_offset: null });
+    expect(page3).toMatchObject({ next_offset: null, next_cursor: null });
+    expect(page3).not.toHaveProperty('total');
     const seen = [...page1.items, ...(await relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 2 })).body.items, ...page3.items];
     expect(seen.map((j: any) => j.job_id).sort()).toEqual([...ids].sort());
     expect(seen.every((j: any) => j.submission_id === 'paged')).toBe(true);

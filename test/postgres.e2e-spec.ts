@@ -73,7 +73,7 @@ function postgresReachable(): boolean {
       const relay = i % 2 === 0 ? first : second;
       ids.push((await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`, { submission_id: `pg-${i}` })).expect(202)).body.job_id);
     }
-    await eventually(async () => (await first.http.get('/v1/reviews').query({ status: 'delivered', limit: 100 })).body.total === 21, 'all delivered', 30_000);
+    await eventually(async () => (await first.http.get('/v1/reviews').query({ status: 'delivered', limit: 100, include_total: 'true' })).body.total === 21, 'all delivered', 30_000);
     await Promise.all(relays.map((relay) => relay.scheduler.settled()));
     for (const id of ids) {
       expect(llm.for(id)).toHaveLength(1);

@@ -43,7 +43,7 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
   ])('refuses %s at intake with 422 and stores nothing', async (url) => {
     const response = await relay.http.post('/v1/reviews').send(reviewBody(url, { submission_id: 'ssrf' })).expect(422);
     expect(response.body).toMatchObject({ statusCode: 422, code: 'webhook_url_not_allowed' });
-    expect((await relay.http.get('/v1/reviews').query({ submission_id: 'ssrf' })).body.total).toBe(0);
+    expect((await relay.http.get('/v1/reviews').query({ submission_id: 'ssrf', include_total: 'true' })).body.total).toBe(0);
   });
 
   it('checks again at connect time, and a blocked destination fails at once without retries', async () => {

@@ -49,6 +49,9 @@ export interface RelayConfig {
   /** Jobs waiting for their forward past which intake answers 503; 0: no limit. */
   intakeMaxBacklog: number;
   intakeMaxEventLoopDelayMs: number;
+  /** Finished jobs older than this are deleted; 0 keeps them forever. */
+  jobRetentionDays: number;
+  retentionSweepIntervalMs: number;
 }
 
 /**
@@ -102,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     intakeRateWindowSeconds: r.number('INTAKE_RATE_WINDOW_SECONDS', 60, 1, 86400),
     intakeMaxBacklog: r.int('INTAKE_MAX_BACKLOG', 0, 0, 100_000_000),
     intakeMaxEventLoopDelayMs: r.int('INTAKE_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000),
+    jobRetentionDays: r.number('JOB_RETENTION_DAYS', 30, 0, 36_500),
+    retentionSweepIntervalMs: Math.round(r.number('RETENTION_SWEEP_INTERVAL_SECONDS', 600, 0.05, 86_400) * 1000),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

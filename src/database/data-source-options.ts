@@ -6,9 +6,10 @@ import { Job } from '../jobs/job.entity';
 import { DEFAULT_DATABASE_POOL_SIZE, type DatabaseTarget } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
+import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
 
 export const ENTITIES = [Job, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000];
+export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000, HistoryScale1796000000000];
 
 /** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
 export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
@@ -31,6 +32,9 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
     // better-sqlite3's busy timeout: wait for another writer instead of failing with SQLITE_BUSY.
     timeout: 10_000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      // Takes effect in a new file only (before the first table): retention hands freed pages back to the file
+      // system with `PRAGMA incremental_vacuum`. An older file reuses them for new rows; VACUUM converts it.
+      db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = NORMAL');
     },

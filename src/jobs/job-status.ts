@@ -4,6 +4,9 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 /** Statuses in which a job still has work to do: the scheduler looks only at these. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'delivering'];
 
+/** Final statuses (until an operator redelivers): what retention may delete once old enough. */
+export const FINISHED_STATUSES: readonly JobStatus[] = ['delivered', 'delivery_failed'];
+
 /**
  * Legal moves. `queued → delivering` exists because a callback is accepted from the moment the forward is sent,
  * and a fast LLM may call back before its answer to the forward request has been recorded; it is also the move

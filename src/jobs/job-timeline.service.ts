@@ -10,6 +10,12 @@ import { JobStatus } from './job-status';
 export interface JobFilter {
   status?: JobStatus;
   submissionId?: string;
+  /** created_at ≥ this (epoch ms). */
+  createdFrom?: number;
+  /** created_at < this (epoch ms). */
+  createdBefore?: number;
+  /** Only jobs after this one in the list's order (older, or as old with a smaller id): keyset paging. */
+  after?: { createdAt: number; id: string };
   limit: number;
   offset: number;
 }
@@ -39,17 +45,43 @@ export class JobTimelineService {
     return this.jobs.findOneBy({ idempotencyKey: key });
   }
 
-  async listJobs(filter: JobFilter): Promise<{ items: Job[]; total: number }> {
-    const [items, total] = await this.jobs.findAndCount({
-      where: {
-        ...(filter.status ? { status: filter.status } : {}),
-        ...(filter.submissionId ? { submissionId: filter.submissionId } : {}),
-      },
-      order: { createdAt: 'DESC', id: 'DESC' },
-      take: filter.limit,
-      skip: filter.offset,
-    });
-    return { items, total };
+  /**
+   * A page of jobs, newest first, and whether more follow. Every filter combination walks one index in
+   * `(created_at, id)` order after its equality column (idx_jobs_created, idx_jobs_status_created,
+   * idx_jobs_submission), so a page costs its own rows whatever the history's size: no sort, no count.
+   */
+  async listJobs(filter: JobFilter): Promise<{ items: Job[]; more: boolean }> {
+    const rows = await this.pageQuery(filter).getMany();
+    return { items: rows.slice(0, filter.limit), more: rows.length > filter.limit };
+  }
+
+  /** The page's query: one row more than the page, to know whether another follows. Public for plan checks. */
+  pageQuery(filter: JobFilter) {
+    const query = this.filtered(filter).orderBy('job.createdAt', 'DESC').addOrderBy('job.id', 'DESC');
+    if (filter.after) {
+      query.andWhere('(job.createdAt, job.id) < (:afterCreatedAt, :afterId)', { afterCreatedAt: filter.after.createdAt, afterId: filter.after.id });
+    }
+    return query.offset(filter.offset).limit(filter.limit + 1);
+  }
+
+  /** Jobs matching the filter in all: a count over the index range, so it grows with the matches (asked for only). */
+  countJobs(filter: JobFilter): Promise<number> {
+    return this.filtered(filter).getCount();
+  }
+
+  private filtered(filter: JobFilter) {
+    const query = this.jobs.createQueryBuilder('job');
+    if (filter.submissionId !== undefined) {
+      query.andWhere('job.submissionId = :submissionId', { submissionId: filter.submissionId });
+      // With both filters, the submission's index is the selective one: `|| ''` keeps SQLite (which plans without
+      // statistics) from walking every job of the status instead.
+      if (filter.status !== undefined) query.andWhere("job.status || '' = :status", { status: filter.status });
+    } else if (filter.status !== undefined) {
+      query.andWhere('job.status = :status', { status: filter.status });
+    }
+    if (filter.createdFrom !== undefined) query.andWhere('job.createdAt >= :createdFrom', { createdFrom: filter.createdFrom });
+    if (filter.createdBefore !== undefined) query.andWhere('job.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
+    return query;
   }
 
   async recordAttempt(attempt: NewAttempt): Promise<void> {
@@ -58,6 +90,23 @@ export class JobTimelineService {
 
   listAttempts(jobId: string): Promise<DeliveryAttempt[]> {
     return this.attempts.find({ where: { jobId }, order: { id: 'ASC' } });
+  }
+
+  /** The last attempt of `leg` for each of a page's jobs, in two indexed reads whatever the page's size. */
+  async lastAttempts(jobIds: string[], leg: AttemptLeg): Promise<Map<string, DeliveryAttempt>> {
+    if (jobIds.length === 0) return new Map();
+    const latest = this.attempts
+      .createQueryBuilder('a')
+      .select('MAX(a.id)')
+      .where('a.jobId IN (:...jobIds)', { jobIds })
+      .andWhere('a.leg = :leg', { leg })
+      .groupBy('a.jobId');
+    const rows = await this.attempts
+      .createQueryBuilder('attempt')
+      .where(`attempt.id IN (${latest.getQuery()})`)
+      .setParameters(latest.getParameters())
+      .getMany();
+    return new Map(rows.map((row) => [row.jobId, row]));
   }
 
   lastAttempt(jobId: string, leg: AttemptLeg): Promise<DeliveryAttempt | null> {

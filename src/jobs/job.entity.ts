@@ -15,7 +15,9 @@ export interface JobError {
 
 @Entity({ name: 'jobs' })
 @Index('idx_jobs_due', ['status', 'nextAttemptAt'])
-@Index('idx_jobs_submission', ['submissionId'])
+@Index('idx_jobs_submission', ['submissionId', 'createdAt', 'id'])
+@Index('idx_jobs_created', ['createdAt', 'id'])
+@Index('idx_jobs_status_created', ['status', 'createdAt', 'id'])
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;

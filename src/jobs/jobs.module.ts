@@ -4,10 +4,11 @@ import { DeliveryAttempt } from './attempt.entity';
 import { Job } from './job.entity';
 import { JobTimelineService } from './job-timeline.service';
 import { JobsService } from './jobs.service';
+import { RetentionSweeper } from './retention.sweeper';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Job, DeliveryAttempt])],
-  providers: [JobsService, JobTimelineService],
-  exports: [JobsService, JobTimelineService],
+  providers: [JobsService, JobTimelineService, RetentionSweeper],
+  exports: [JobsService, JobTimelineService, RetentionSweeper],
 })
 export class JobsModule {}

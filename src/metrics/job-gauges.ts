@@ -9,6 +9,8 @@ import { RelayMetrics } from './relay-metrics';
 /**
  * Gauges read from the database at scrape time, so every replica reports the same shared truth. When the database
  * does not answer they report nothing (relay_jobs) or NaN rather than failing the scrape, so relay_ready still shows.
+ * Both stay cheap at any history size: the counts come from `job_status_counts` (kept by triggers, one row per
+ * status), the oldest pending job from the first entry of idx_jobs_status_created per active status.
  */
 @Injectable()
 export class JobGauges implements OnModuleInit {
@@ -19,7 +21,7 @@ export class JobGauges implements OnModuleInit {
 
   onModuleInit(): void {
     const db = this.dataSource;
-    const active = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ');
+    const oldestPerStatus = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
     new Gauge({
       name: 'relay_jobs',
       help: 'Jobs by status',
@@ -28,7 +30,7 @@ export class JobGauges implements OnModuleInit {
       async collect() {
         this.reset();
         const rows: { status: string; count: string | number }[] | null = await db
-          .query('SELECT status, COUNT(*) AS count FROM jobs GROUP BY status')
+          .query('SELECT status, job_count AS count FROM job_status_counts')
           .catch(() => null);
         if (rows === null) return;
         for (const status of JOB_STATUSES) {
@@ -42,7 +44,7 @@ export class JobGauges implements OnModuleInit {
       registers: [this.metrics.registry],
       async collect() {
         const rows = await db
-          .query(`SELECT ${nowMsSql(db)} - MIN(created_at) AS age FROM jobs WHERE status IN (${active})`)
+          .query(`SELECT ${nowMsSql(db)} - MIN(oldest) AS age FROM (${oldestPerStatus}) AS pending`)
           .catch(() => null);
         const age = rows?.[0]?.age;
         if (rows === null) this.set(Number.NaN);

@@ -54,8 +54,18 @@ export class RelayMetrics {
     registers: [this.registry],
   });
 
+  private readonly deletedJobs = new Counter({
+    name: 'relay_jobs_deleted_total',
+    help: 'Finished jobs deleted by retention (JOB_RETENTION_DAYS), with their attempts',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  jobsDeleted(count: number): void {
+    if (count > 0) this.deletedJobs.inc(count);
   }
 
   intakeRejected(reason: 'backlog_full' | 'overloaded'): void {

@@ -32,8 +32,8 @@ export class IntakeOverloadedError extends DomainError {
  *   for the LLM's callbacks and the deliveries of work already accepted. Read from a figure kept by a timer: no
  *   cost per request.
  * - INTAKE_MAX_BACKLOG jobs waiting for their forward, intake answers 503 with Retry-After
- * instead of accepting work it cannot move, so the work already accepted keeps its pace. The count is bounded by
- * the limit (never a scan of the whole backlog) and shared by all requests within COUNT_TTL_MS.
+ * instead of accepting work it cannot move, so the work already accepted keeps its pace. The count is one row of
+ * job_status_counts, read at most once per COUNT_TTL_MS for all requests.
  */
 @Injectable()
 export class IntakeAdmissionGuard implements CanActivate {
@@ -47,8 +47,8 @@ export class IntakeAdmissionGuard implements CanActivate {
     private readonly metrics: RelayMetrics,
     private readonly eventLoop: EventLoopLoad,
   ) {
-    const limit = Math.max(0, config.intakeMaxBacklog);
-    this.countSql = `SELECT COUNT(*) AS queued FROM (SELECT 1 FROM jobs WHERE status = 'queued' LIMIT ${limit}) AS waiting`;
+    // One row kept by triggers (see the HistoryScale migration): no count of the backlog itself.
+    this.countSql = "SELECT job_count AS queued FROM job_status_counts WHERE status = 'queued'";
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -71,7 +71,7 @@ export class IntakeAdmissionGuard implements CanActivate {
     this.counting ??= this.dataSource
       .query(this.countSql)
       .then((rows: { queued: string | number }[]) => {
-        this.counted = { at: Date.now(), queued: Number(rows[0].queued) };
+        this.counted = { at: Date.now(), queued: Number(rows[0]?.queued ?? 0) };
         return this.counted.queued;
       })
       .finally(() => (this.counting = null));

@@ -1,14 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { canonicalJson, sha256Hex } from '../common/canonical-json';
-import { IdempotencyConflictError, JobNotFinishedError } from '../common/domain-errors';
+import { DomainError, IdempotencyConflictError, JobNotFinishedError } from '../common/domain-errors';
 import { WorkScheduler } from '../delivery/work.scheduler';
 import { Job } from '../jobs/job.entity';
-import { JobTimelineService } from '../jobs/job-timeline.service';
+import { type JobFilter, JobTimelineService } from '../jobs/job-timeline.service';
 import { JobsService } from '../jobs/jobs.service';
 import { CreateReviewDto } from './dto/create-review.dto';
-import { ListReviewsQueryDto } from './dto/list-reviews.dto';
+import { ListReviewsQueryDto, MAX_OFFSET } from './dto/list-reviews.dto';
 import { AttemptDto, AttemptListDto, ReviewDto, ReviewListDto } from './dto/review.dto';
+import { decodeCursor, encodeCursor } from './list-cursor';
 import { WebhookUrlPolicy } from './webhook-url.policy';
 
 @Injectable()
@@ -55,17 +56,34 @@ export class ReviewsService {
   }
 
   async list(query: ListReviewsQueryDto): Promise<ReviewListDto> {
-    const { items, total } = await this.timeline.listJobs({
+    if (query.cursor !== undefined && query.offset > 0) {
+      throw new DomainError(400, 'cursor_with_offset', 'Give either cursor or offset, not both');
+    }
+    const filter: JobFilter = {
       status: query.status,
       submissionId: query.submission_id,
+      createdFrom: query.created_after === undefined ? undefined : Date.parse(query.created_after),
+      createdBefore: query.created_before === undefined ? undefined : Date.parse(query.created_before),
+      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       limit: query.limit,
       offset: query.offset,
-    });
-    const reviews = await Promise.all(
-      items.map(async (job) => ReviewDto.from(job, await this.timeline.lastAttempt(job.id, 'delivery'))),
-    );
+    };
+    const [{ items, more }, total] = await Promise.all([
+      this.timeline.listJobs(filter),
+      query.include_total ? this.timeline.countJobs(filter) : undefined,
+    ]);
+    const deliveries = await this.timeline.lastAttempts(items.map((job) => job.id), 'delivery');
+    const reviews = items.map((job) => ReviewDto.from(job, deliveries.get(job.id) ?? null));
+    const last = items.at(-1);
     const nextOffset = query.offset + items.length;
-    return { items: reviews, total, limit: query.limit, offset: query.offset, next_offset: nextOffset < total ? nextOffset : null };
+    return {
+      items: reviews,
+      limit: query.limit,
+      next_cursor: more && last ? encodeCursor(last) : null,
+      ...(total === undefined ? {} : { total }),
+      offset: query.offset,
+      next_offset: more && query.cursor === undefined && nextOffset <= MAX_OFFSET ? nextOffset : null,
+    };
   }
 
   async attempts(jobId: string): Promise<AttemptListDto> {

@@ -1,7 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { JOB_STATUSES, type JobStatus } from '../../jobs/job-status';
+
+/** Past this many skipped rows a page costs as much as reading them: offsets stop here, cursors go on. */
+export const MAX_OFFSET = 10_000;
 
 export class ListReviewsQueryDto {
   /** Only jobs in this status. */
@@ -24,12 +27,39 @@ export class ListReviewsQueryDto {
   @Max(100)
   limit: number = 20;
 
-  /** Jobs to skip, newest first. */
-  @ApiPropertyOptional({ type: 'integer', default: 0 })
+  /** Only jobs created at or after this time (ISO 8601). */
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_after?: string;
+
+  /** Only jobs created before this time (ISO 8601). */
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  created_before?: string;
+
+  /** `next_cursor` of the previous page, with the same filters: the page after it. The way to page through a large history. */
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a next_cursor value given by the relay' })
+  cursor?: string;
+
+  /** Jobs to skip, newest first (up to 10,000; use `cursor` beyond). Not together with `cursor`. */
+  @ApiPropertyOptional({ type: 'integer', default: 0, maximum: MAX_OFFSET })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
-  @Max(1_000_000)
+  @Max(MAX_OFFSET)
   offset: number = 0;
+
+  /** `true`: also count the matching jobs (`total`). Costs a pass over every match: avoid on large histories. */
+  @ApiPropertyOptional({ type: 'boolean', default: false })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'include_total must be true or false' })
+  include_total?: boolean;
 }

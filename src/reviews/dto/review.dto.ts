@@ -103,11 +103,13 @@ export class ReviewDto {
 
 export class ReviewListDto {
   items: ReviewDto[];
-  /** Jobs matching the filter in all. */
-  total: number;
   limit: number;
+  /** Pass as `cursor` (with the same filters) for the next page; null on the last page. */
+  next_cursor: string | null;
+  /** Jobs matching the filter in all: only with `include_total=true`. */
+  total?: number;
   offset: number;
-  /** Offset of the next page, or null on the last. */
+  /** Offset of the next page while offsets are allowed (up to 10,000) and no cursor was given; else null. */
   next_offset: number | null;
 }
 
