@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,rss]
+// (--only replicas [--replicas 1,2,3]: relays sharing one PostgreSQL; needs DATABASE_URL=postgres://…)
 // Starts the built relay (dist/) on a fresh SQLite file, or on a fresh database of the PostgreSQL server that
 // DATABASE_URL names, with a fake LLM that calls back after --delay ms and a receiver, all on loopback; drives
 // load with autocannon and prints a table (each figure the median of its rounds, with min and max) and the same
@@ -7,7 +8,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const autocannon = require('autocannon');
-const { API_KEY, rssMiB, startFloor, startPeers, startRelay } = require('./processes');
+const { API_KEY, freshDatabase, rssMiB, startFloor, startPeers, startRelay } = require('./processes');
 const { percentile, spread, table } = require('./report');
 
 const args = Object.fromEntries(
@@ -119,6 +120,35 @@ async function atRate(peers, rate, seconds, env = {}) {
   };
 }
 
+/**
+ * Replicas on one PostgreSQL database (DATABASE_URL): for each count in --replicas, that many relays share a fresh
+ * database; a burst of SECONDS is spread over them (one autocannon per replica, CONNECTIONS in all), then the time
+ * until every accepted job is delivered gives jobs/s. Any delivery sent twice would show as duplicates.
+ */
+async function replicas(peers) {
+  if (!/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? '')) throw new Error('--only replicas needs DATABASE_URL=postgres://… (a server the benchmark may create databases on)');
+  const counts = String(args.replicas ?? '1,2,3').split(',').map(Number);
+  const byCount = {};
+  for (const count of counts) {
+    const runs = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const database = await freshDatabase();
+      const relays = [];
+      for (let i = 0; i < count; i += 1) relays.push(await startRelay(peers, {}, { database, keepDatabase: true }));
+      await peers.reset();
+      const started = (await peers.stats()).now;
+      const results = await Promise.all(relays.map((relay) => load(relay.url, reviewBody(peers.receiverUrl), { connections: Math.max(1, Math.round(CONNECTIONS / count)) })));
+      const accepted = results.reduce((sum, result) => sum + result['2xx'], 0);
+      const stats = await drained(peers, accepted);
+      runs.push({ jobsPerSecond: stats.deliveries / ((Math.max(...stats.deliveredAt) - started) / 1000), duplicates: stats.deliveryRequests - stats.deliveries });
+      for (const relay of relays) await relay.stop();
+      await database.drop();
+    }
+    byCount[count] = { full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)), duplicate_deliveries: spread(runs.map((run) => run.duplicates)) };
+  }
+  return byCount;
+}
+
 async function latencyAtHalf(peers, fullRate) {
   const runs = [];
   for (let round = 0; round < ROUNDS; round += 1) runs.push(await atRate(peers, fullRate / 2, SECONDS));
@@ -191,6 +221,7 @@ async function main() {
     if (ONLY.has('cycle')) results.half_rate = await latencyAtHalf(peers, fullRate);
     if (ONLY.has('overload')) results.overload = await overload(peers, fullRate);
     if (ONLY.has('rss')) results.memory = await memory(peers);
+    if (ONLY.has('replicas')) results.replicas = await replicas(peers);
   } finally {
     await peers.stop();
   }
@@ -206,6 +237,10 @@ function print(results) {
   if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1]);
   for (const [label, v] of o ? [['overload', o.plain], [`overload, delay limit ${o.limited.intake_max_event_loop_delay_ms} ms`, o.limited]] : []) {
     rows.push([`${label} ${v.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, v.callback_answer_p99_ms, 'ms', 1], [`${label}: callbacks failed`, v.callback_failures, ''], [`${label}: deliveries`, v.deliveries_per_s, '/s'], [`${label}: deliveries / full cycle`, v.deliveries_over_full_cycle, '', 2], [`${label}: intake p99`, v.intake_p99_ms, 'ms', 1], [`${label}: intake answers`, JSON.stringify(v.intake_statuses), '']);
+  }
+  const base = results.replicas && Object.values(results.replicas)[0].full_cycle_jobs_per_s.median;
+  for (const [count, r] of Object.entries(results.replicas ?? {})) {
+    rows.push([`${count} replica(s) on one PostgreSQL: full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'], [`${count} replica(s): / the first count`, r.full_cycle_jobs_per_s.median / base, '', 2], [`${count} replica(s): deliveries sent twice`, r.duplicate_deliveries, '']);
   }
   if (m) {
     rows.push([`RSS after ${m.warmup_jobs} jobs / after ${m.jobs} more`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);

@@ -92,10 +92,11 @@ async function freshDatabase() {
  * The built relay as production runs it (JSON logs at info, API keys), with the intake rate limit lifted.
  * BENCH_RELAY_NODE_ARGS adds Node options, e.g. "--cpu-prof --cpu-prof-dir=.tmp/profiles"; BENCH_RELAY_ROOT runs the
  * build of another checkout (e.g. an earlier commit) for a before/after comparison; BENCH_RELAY_ENV (JSON) sets more
- * variables, e.g. '{"INTAKE_MAX_BACKLOG":"500"}'.
+ * variables, e.g. '{"INTAKE_MAX_BACKLOG":"500"}'. `database` (from freshDatabase) runs it on an existing database, which
+ * `keepDatabase` keeps after the stop.
  */
-async function startRelay(peers, extraEnv = {}) {
-  const database = await freshDatabase();
+async function startRelay(peers, extraEnv = {}, { database = null, keepDatabase = false } = {}) {
+  database ??= await freshDatabase();
   const nodeArgs = (process.env.BENCH_RELAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const root = process.env.BENCH_RELAY_ROOT ? path.resolve(process.env.BENCH_RELAY_ROOT) : ROOT;
   // Logs go to a file: a pipe read by this busy process would fill up and stall pino's synchronous writes.
@@ -129,7 +130,7 @@ async function startRelay(peers, extraEnv = {}) {
     logFile,
     stop: async () => {
       await stop(child);
-      await database.drop();
+      if (!keepDatabase) await database.drop();
       fs.rmSync(logFile, { force: true });
     },
   };
@@ -152,4 +153,4 @@ function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
-module.exports = { API_KEY, startFloor, startPeers, startRelay, rssMiB };
+module.exports = { API_KEY, freshDatabase, startFloor, startPeers, startRelay, rssMiB };

@@ -7,16 +7,24 @@ import { DirectSql } from '../database/direct-sql';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { FINISHED_STATUSES } from './job-status';
 
-/** Jobs per DELETE: a few milliseconds of write lock on SQLite, then the other work gets its turn. */
-export const RETENTION_BATCH = 500;
-/** SQLite pages handed back to the file system after each batch (when the file was created with incremental vacuum). */
-const VACUUM_PAGES = 2000;
+/**
+ * Each DELETE aims at this much time: SQLite's driver is synchronous, so a batch holds the event loop (and the
+ * write lock) for as long as it runs. The batch size follows the time the last one took, between the bounds below.
+ */
+const BATCH_TARGET_MS = 10;
+const FIRST_BATCH = 100;
+const MIN_BATCH = 10;
+const MAX_BATCH = 500;
+/** Pause between batches, so intake, callbacks and ticks run in between. */
+const PAUSE_MS = 10;
+/** SQLite pages handed back to the file system per step at the end of a sweep (incremental vacuum). */
+const VACUUM_PAGES = 64;
 
 /**
  * Deletes finished jobs (and, by cascade, their attempts) once they have been finished and untouched for
  * JOB_RETENTION_DAYS. Never an unfinished job: only rows whose status is final, created and last updated before the
- * cutoff. Batches of RETENTION_BATCH, oldest first, through idx_jobs_status_created, with a pause between batches
- * so no batch holds the write lock long. Replicas on PostgreSQL sweep at the same time without double work: each
+ * cutoff. Batches sized to take about BATCH_TARGET_MS each, oldest first, through idx_jobs_status_created, with a
+ * pause between batches, so no batch holds the write lock or the event loop long. Replicas on PostgreSQL sweep at the same time without double work: each
  * batch's rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweepers delete different rows.
  */
 @Injectable()
@@ -66,19 +74,50 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
   private async deleteExpired(): Promise<number> {
     const cutoff = Date.now() - this.config.jobRetentionDays * 86_400_000;
     let deleted = 0;
+    let batches = 0;
+    let longestMs = 0;
+    let batch = FIRST_BATCH;
     for (const status of FINISHED_STATUSES) {
       for (;;) {
         if (this.stopped) return deleted;
-        const { records } = await this.sql.execute(this.statement, [status, cutoff, cutoff, RETENTION_BATCH]);
+        const started = performance.now();
+        const { records } = await this.sql.execute(this.statement, [status, cutoff, cutoff, batch]);
+        const tookMs = Math.max(1, performance.now() - started);
+        batches += 1;
+        longestMs = Math.max(longestMs, tookMs);
         deleted += records.length;
         this.metrics.jobsDeleted(records.length);
-        if (!this.postgres && records.length > 0) await this.dataSource.query(`PRAGMA incremental_vacuum(${VACUUM_PAGES})`);
-        if (records.length < RETENTION_BATCH) break;
-        await sleep(10);
+        if (records.length < batch) break;
+        batch = Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.round((batch * BATCH_TARGET_MS) / tookMs)));
+        await sleep(PAUSE_MS);
       }
     }
-    if (deleted > 0) this.logger.log(`retention: deleted ${deleted} job(s) finished before ${new Date(cutoff).toISOString()}`);
+    if (deleted > 0) {
+      const vacuumMs = this.postgres ? 0 : await this.vacuum();
+      this.logger.log(
+        `retention: deleted ${deleted} job(s) finished before ${new Date(cutoff).toISOString()} in ${batches} batch(es), ` +
+          `the longest ${longestMs.toFixed(0)} ms${this.postgres ? '' : `; longest vacuum step ${vacuumMs.toFixed(0)} ms`}`,
+      );
+    }
     return deleted;
+  }
+
+  /** Hands the freed pages of a file created with incremental vacuum back to the file system, a few at a time. */
+  private async vacuum(): Promise<number> {
+    let longestMs = 0;
+    for (;;) {
+      const [{ freelist_count: free }] = await this.dataSource.query('PRAGMA freelist_count');
+      if (this.stopped || Number(free) === 0) return longestMs;
+      const started = performance.now();
+      // Through the driver's exec: as a prepared statement (TypeORM's path) it would free one page per call.
+      (this.dataSource.driver as unknown as { databaseConnection: { exec(sql: string): void } }).databaseConnection.exec(
+        `PRAGMA incremental_vacuum(${VACUUM_PAGES})`,
+      );
+      longestMs = Math.max(longestMs, performance.now() - started);
+      const [{ freelist_count: after }] = await this.dataSource.query('PRAGMA freelist_count');
+      if (Number(after) >= Number(free)) return longestMs; // not an incremental-vacuum file: free pages get reused
+      await sleep(PAUSE_MS);
+    }
   }
 
   private get statement(): string {
