@@ -1,15 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { parseDatabaseUrl } from '../src/database/database-url';
 import { InitialSchema1764150000000 } from '../src/database/migrations/1764150000000-initial-schema';
 import { eventually, FakeServer } from './support/fake-server';
+import { createTestDatabase, postgresReachable } from './support/postgres';
 import { startRelay, tempDir } from './support/relay';
-
-const PG_ADMIN_URL = process.env.RELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * Rows as the relay wrote them before delivery rounds, when a redeliver restarted attempt numbers at 1:
@@ -47,33 +43,12 @@ async function legacyDatabase(databaseUrl: string, webhookUrl: string): Promise<
   await db.destroy();
 }
 
-function postgresReachable(): boolean {
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`, PG_ADMIN_URL],
-    { cwd: __dirname, timeout: 10_000 },
-  );
-  if (probe.status === 0) return true;
-  if (process.env.RELAY_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required but ${PG_ADMIN_URL} is unreachable`);
-  process.stderr.write(`skipping the delivery-rounds migration on PostgreSQL: ${PG_ADMIN_URL} is unreachable\n`);
-  return false;
-}
-
 async function withPostgresDatabase(use: (url: string) => Promise<void>): Promise<void> {
-  const name = `relay_rounds_${randomBytes(6).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: PG_ADMIN_URL });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
+  const database = await createTestDatabase('relay_rounds');
   try {
-    await use(url.toString());
+    await use(database.url);
   } finally {
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await database.drop();
   }
 }
 
@@ -133,7 +108,7 @@ describe('the delivery-rounds migration on existing data', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  (postgresReachable() ? it : it.skip)('does the same on PostgreSQL', async () => {
+  (postgresReachable('the delivery-rounds migration on PostgreSQL') ? it : it.skip)('does the same on PostgreSQL', async () => {
     await withPostgresDatabase(async (url) => {
       await migrateAndCheck(url, web);
       await revertAndCheck(url);

@@ -1,11 +1,11 @@
-import { execFileSync, spawn, ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
-import { eventually, freePort, FakeServer } from './support/fake-server';
+import { eventually, FakeServer } from './support/fake-server';
 import { hasProgram } from './support/external';
+import { NginxProcess } from './support/nginx';
 import { tempDir } from './support/relay';
 import { RelayProcess } from './support/relay-process';
 
@@ -80,55 +80,25 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
 
 (withNginx ? describe : describe.skip)('deploy/nginx.conf in front of the relay (real nginx)', () => {
   const dir = tempDir('relay-nginx-');
-  // nginx workers run as an unprivileged user and spool large bodies under this folder.
-  fs.chmodSync(dir, 0o755);
-  let nginx: ChildProcess;
+  let nginx: NginxProcess;
   let relay: RelayProcess;
   let web: FakeServer;
-  let httpPort: number;
-  let httpsPort: number;
 
   beforeAll(async () => {
     web = await FakeServer.start();
     relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LOG_LEVEL: 'info' });
-    [httpPort, httpsPort] = [await freePort(), await freePort()];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/relay.key`, '-out', `${dir}/relay.crt`, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
-    const config = fs
-      .readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8')
-      .replace('pid /run/nginx-relay.pid;', `pid ${dir}/nginx.pid;`)
-      .replace(/\/var\/log\/nginx\//g, `${dir}/`)
-      .replace(/\/etc\/nginx\/tls\//g, `${dir}/`)
-      .replace('server 127.0.0.1:8080;', `server 127.0.0.1:${new URL(relay.url).port};`)
-      .replace('listen 80;', `listen 127.0.0.1:${httpPort};`)
-      .replace('listen 443 ssl http2;', `listen 127.0.0.1:${httpsPort} ssl http2;`)
-      .replace('http {', `http {\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;`);
-    fs.writeFileSync(`${dir}/nginx.conf`, config);
-    execFileSync('nginx', ['-t', '-q', '-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`]);
-    nginx = spawn('nginx', ['-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' });
-    await eventually(async () => (await request('GET', '/health/live').catch(() => null))?.status === 200, 'nginx up');
+    nginx = await NginxProcess.start(dir, [`127.0.0.1:${new URL(relay.url).port}`]);
   });
 
   afterAll(async () => {
-    nginx?.kill('SIGQUIT');
+    await nginx?.stop();
     await relay?.kill();
     await web?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function request(method: string, pathname: string, body?: string, headers: Record<string, string> = {}, localAddress?: string) {
-    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
-      const req = https.request(
-        { host: '127.0.0.1', port: httpsPort, method, path: pathname, rejectUnauthorized: false, localAddress, headers: { 'content-type': 'application/json', ...headers } },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
+  const request = (method: string, pathname: string, body?: string, headers: Record<string, string> = {}, localAddress?: string) =>
+    nginx.request(method, pathname, body, headers, localAddress);
 
   it('carries a job through TLS, with the request id and the client address seen through one hop', async () => {
     const body = JSON.stringify({ submission_id: 'via-nginx', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: `${web.url}/hook` });
@@ -157,7 +127,7 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
   it('serves /metrics to allowed addresses only, and redirects plain HTTP', async () => {
     expect((await request('GET', '/metrics')).status).toBe(200);
     expect((await request('GET', '/metrics', undefined, {}, '127.0.0.2')).status).toBe(403);
-    const plain = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: httpPort, path: '/v1/reviews' }, resolve));
+    const plain = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: nginx.httpPort, path: '/v1/reviews' }, resolve));
     expect(plain.statusCode).toBe(301);
     expect(plain.headers.location).toMatch(/^https:\/\//);
   });

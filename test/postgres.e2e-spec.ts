@@ -1,39 +1,16 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
 import { callingBackLlm, eventually, FakeServer } from './support/fake-server';
+import { createTestDatabase, postgresReachable } from './support/postgres';
 import { reviewBody, RunningRelay, startRelay } from './support/relay';
 
-const ADMIN_URL = process.env.RELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Reachable now? Checked synchronously, since Jest decides what to skip before any test runs. */
-function postgresReachable(): boolean {
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`, ADMIN_URL],
-    { cwd: __dirname, timeout: 10_000 },
-  );
-  if (probe.status === 0) return true;
-  if (process.env.RELAY_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (RELAY_REQUIRE_POSTGRES=1) but ${ADMIN_URL} is unreachable`);
-  process.stderr.write(`skipping the PostgreSQL suite: ${ADMIN_URL} is unreachable (CI sets RELAY_REQUIRE_POSTGRES=1)\n`);
-  return false;
-}
-
-(postgresReachable() ? describe : describe.skip)('on PostgreSQL (DATABASE_URL=postgres://…)', () => {
-  const database = `relay_test_${randomBytes(6).toString('hex')}`;
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${database}`;
-  const admin = () => new Client({ connectionString: ADMIN_URL });
+(postgresReachable('the PostgreSQL suite') ? describe : describe.skip)('on PostgreSQL (DATABASE_URL=postgres://…)', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let llm: FakeServer;
   let web: FakeServer;
   const relays: RunningRelay[] = [];
 
   beforeAll(async () => {
-    const client = admin();
-    await client.connect();
-    await client.query(`CREATE DATABASE ${database}`);
-    await client.end();
+    database = await createTestDatabase();
     llm = await FakeServer.start(callingBackLlm());
     web = await FakeServer.start();
   });
@@ -42,14 +19,11 @@ function postgresReachable(): boolean {
     for (const relay of relays) await relay.close();
     await llm.close();
     await web.close();
-    const client = admin();
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await client.end();
+    await database?.drop();
   });
 
   it('migrates and carries a job to a signed delivery', async () => {
-    relays.push(await startRelay({ DATABASE_URL: url.toString(), LLM_API_URL: llm.url, CALLBACK_HMAC_SECRET: 'pg-secret' }));
+    relays.push(await startRelay({ DATABASE_URL: database.url, LLM_API_URL: llm.url, CALLBACK_HMAC_SECRET: 'pg-secret' }));
     const relay = relays[0];
     const jobId = (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
     const delivery = await eventually(() => web.for(jobId)[0], 'the delivery');
@@ -66,7 +40,7 @@ function postgresReachable(): boolean {
   });
 
   it('lets two replicas share the database without sending anything twice', async () => {
-    relays.push(await startRelay({ DATABASE_URL: url.toString(), LLM_API_URL: llm.url, CALLBACK_HMAC_SECRET: 'pg-secret' }));
+    relays.push(await startRelay({ DATABASE_URL: database.url, LLM_API_URL: llm.url, CALLBACK_HMAC_SECRET: 'pg-secret' }));
     const [first, second] = relays;
     const ids: string[] = [];
     for (let i = 0; i < 20; i += 1) {
