@@ -5,7 +5,7 @@ import { JobTimelineService, type JobFilter } from '../src/jobs/job-timeline.ser
 import { RetentionSweeper } from '../src/jobs/retention.sweeper';
 import { decodeCursor } from '../src/reviews/list-cursor';
 import { eventually, FakeServer } from './support/fake-server';
-import { freshPostgresDatabase, postgresReachable } from './support/pg-database';
+import { createTestDatabase, postgresReachable } from './support/postgres';
 import { reviewBody, RunningRelay, startRelay, tempDir } from './support/relay';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -195,14 +195,14 @@ describe('retention (JOB_RETENTION_DAYS)', () => {
   });
 });
 
-(postgresReachable() ? describe : describe.skip)('a history on PostgreSQL', () => {
+(postgresReachable('the PostgreSQL history tests') ? describe : describe.skip)('a history on PostgreSQL', () => {
   let web: FakeServer;
   const relays: RunningRelay[] = [];
   let database: { url: string; drop: () => Promise<void> };
 
   beforeAll(async () => {
     web = await FakeServer.start(() => ({ status: 200 }));
-    database = await freshPostgresDatabase();
+    database = await createTestDatabase();
     const env = { DATABASE_URL: database.url, JOB_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL_SECONDS: '3600' };
     relays.push(await startRelay(env), await startRelay(env));
   }, 60_000);
