@@ -51,7 +51,10 @@ export class ReviewsController {
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
   @ApiTooManyRequestsResponse({ description: 'Intake rate limit for this API key; see Retry-After', type: ErrorBodyDto })
-  @ApiServiceUnavailableResponse({ description: 'INTAKE_MAX_BACKLOG jobs are waiting to be forwarded; see Retry-After', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse({
+    description: 'INTAKE_MAX_BACKLOG jobs are waiting to be forwarded (backlog_full), or the database does not answer (database_unavailable); nothing was stored: retry after Retry-After',
+    type: ErrorBodyDto,
+  })
   async create(
     @Body() dto: CreateReviewDto,
     @Headers('idempotency-key') idempotencyKey?: string,
