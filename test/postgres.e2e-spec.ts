@@ -1,24 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { Webhook } from 'standardwebhooks';
+import { postgresReachable, TEST_POSTGRES_URL } from './support/postgres';
 import { callingBackLlm, eventually, FakeServer } from './support/fake-server';
 import { reviewBody, RunningRelay, startRelay } from './support/relay';
 
-const ADMIN_URL = process.env.RELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Reachable now? Checked synchronously, since Jest decides what to skip before any test runs. */
-function postgresReachable(): boolean {
-  const probe = spawnSync(
-    process.execPath,
-    ['-e', `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`, ADMIN_URL],
-    { cwd: __dirname, timeout: 10_000 },
-  );
-  if (probe.status === 0) return true;
-  if (process.env.RELAY_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (RELAY_REQUIRE_POSTGRES=1) but ${ADMIN_URL} is unreachable`);
-  process.stderr.write(`skipping the PostgreSQL suite: ${ADMIN_URL} is unreachable (CI sets RELAY_REQUIRE_POSTGRES=1)\n`);
-  return false;
-}
+const ADMIN_URL = TEST_POSTGRES_URL;
 
 (postgresReachable() ? describe : describe.skip)('on PostgreSQL (DATABASE_URL=postgres://…)', () => {
   const database = `relay_test_${randomBytes(6).toString('hex')}`;

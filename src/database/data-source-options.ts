@@ -15,7 +15,8 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // PostgreSQL migrates under an advisory lock instead (migration-lock.ts); SQLite on initialize.
+    migrationsRun: target.kind === 'sqlite',
     synchronize: false,
     logging: ['error', 'warn'] as ('error' | 'warn')[],
   };
