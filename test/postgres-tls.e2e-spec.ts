@@ -41,7 +41,8 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
 
     it('connects with sslmode=verify-full against the given CA and sets statement_timeout on its connections', async () => {
       const url = `${pg.url()}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(certDir, 'ca.pem'))}`;
-      relay = await startRelay({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '1500' });
+      // The simulated LLM would call back while the test closes the relay: keep it quiet for the test's length.
+      relay = await startRelay({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '1500', SIMULATION_DELAY_MS: '600000' });
       await relay.http.get('/health/ready').expect(200);
       const db = relay.app.get(DataSource);
       const [own] = await db.query(
@@ -53,8 +54,9 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
       const cancelled: unknown = await db.query('SELECT pg_sleep(3)').catch((error: unknown) => error);
       expect(cancelled).toMatchObject({ driverError: expect.objectContaining({ code: '57014' }) });
       expect(isDatabaseUnavailable(cancelled)).toBe(true);
-      // Intake and delivery work over the encrypted connections.
-      await relay.http.post('/v1/reviews').send({ submission_id: 's', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: 'http://127.0.0.1:9/hook' }).expect(202);
+      // Intake stores over the encrypted connections.
+      const stored = await relay.http.post('/v1/reviews').send({ submission_id: 's', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: 'http://127.0.0.1:9/hook' }).expect(202);
+      expect((await relay.http.get(`/v1/reviews/${stored.body.job_id}`).expect(200)).body.submission_id).toBe('s');
     }, 60_000);
   },
 );

@@ -7,7 +7,10 @@ import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 
-/** How long opening a PostgreSQL connection may take before the query fails as "database unavailable". */
+/**
+ * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
+ * "database unavailable": a 503 in bounded time rather than a request held without end.
+ */
 export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
 export const ENTITIES = [Job, DeliveryAttempt];
