@@ -151,6 +151,10 @@ async function readiness(relay: RelayProcess): Promise<number> {
     expect(web.requests.every((request) => accepted.includes(request.json.job_id))).toBe(true);
     // The process never exited: it still answers.
     expect(await readiness(relay)).toBe(200);
+    // The scheduler's failing ticks (every 50 ms for seconds) said so once, and said when the database came back.
+    expect(relay.output.match(/the database does not answer/g)).toHaveLength(1);
+    expect(relay.output).toContain('the database answers again');
+    expect(relay.output).not.toMatch(/tick failed|unhandled error|Unhandled|uncaught/i);
     expect(callbackStatuses.filter((status) => status === 500)).toEqual([]);
   }, 120_000);
 });
