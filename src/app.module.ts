@@ -11,6 +11,7 @@ import { RequestValidationPipe } from './common/request-validation.pipe';
 import { CONFIG, type RelayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { buildDataSourceOptions } from './database/data-source-options';
+import { initializeDataSource } from './database/migration-lock';
 import { loggingOptions } from './logging/logging';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthModule } from './health/health.module';
@@ -31,6 +32,7 @@ export class AppModule implements NestModule {
         TypeOrmModule.forRootAsync({
           inject: [CONFIG],
           useFactory: (relay: RelayConfig) => buildDataSourceOptions(relay.database),
+          dataSourceFactory: (options) => initializeDataSource(options!),
         }),
         ScheduleModule.forRoot(),
         ThrottlerModule.forRootAsync({ inject: [CONFIG], useFactory: intakeThrottleOptions }),

@@ -42,11 +42,11 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
   it('gives every operation a summary and documents its error answers with the error body', () => {
     const expected: Record<string, string[]> = {
       'post /v1/reviews': ['202', '400', '401', '409', '413', '415', '422', '429', '503'],
-      'get /v1/reviews': ['200', '400', '401'],
-      'get /v1/reviews/{job_id}': ['200', '401', '404'],
-      'get /v1/reviews/{job_id}/attempts': ['200', '401', '404'],
-      'post /v1/reviews/{job_id}/redeliver': ['202', '401', '404', '409'],
-      'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415'],
+      'get /v1/reviews': ['200', '400', '401', '503'],
+      'get /v1/reviews/{job_id}': ['200', '401', '404', '503'],
+      'get /v1/reviews/{job_id}/attempts': ['200', '401', '404', '503'],
+      'post /v1/reviews/{job_id}/redeliver': ['202', '401', '404', '409', '503'],
+      'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415', '503'],
     };
     for (const [path, operations] of Object.entries<any>(doc.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {
@@ -119,6 +119,6 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
 
     const simulate = doc.paths['/simulate-llm/{job_id}'].post;
     expect(simulate.requestBody.required).toBe(false);
-    expect(Object.keys(simulate.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415']));
+    expect(Object.keys(simulate.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415', '503']));
   });
 });

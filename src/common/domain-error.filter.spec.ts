@@ -1,4 +1,5 @@
 import { ArgumentsHost, BadRequestException, InternalServerErrorException, Logger, LoggerService, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
 import { DomainErrorFilter } from './domain-error.filter';
 import { JobNotFoundError } from './domain-errors';
 
@@ -21,10 +22,13 @@ class RecordingLogger implements LoggerService {
   }
 }
 
-function answer(exception: unknown): { status: number; body: Record<string, unknown> } {
-  const sent = { status: 0, body: {} as Record<string, unknown> };
+function answer(exception: unknown): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
+  const sent = { status: 0, body: {} as Record<string, unknown> } as { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
   const response = {
     headersSent: false,
+    setHeader(name: string, value: string) {
+      sent.headers = { ...sent.headers, [name]: value };
+    },
     status(code: number) {
       sent.status = code;
       return this;
@@ -71,6 +75,17 @@ describe('DomainErrorFilter logging', () => {
     const sent = answer(failure);
     expect(sent).toEqual({ status: 500, body: { statusCode: 500, code: 'internal_error', message: 'Internal error' } });
     expect(logger.lines).toEqual([{ level: 'error', message: expect.stringContaining('cannot read properties'), stack: failure.stack }]);
+  });
+
+  it('answers a database outage 503 database_unavailable with Retry-After, as a warning without a stack', () => {
+    const outage = new QueryFailedError('INSERT INTO jobs', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    const sent = answer(outage);
+    expect(sent).toEqual({
+      status: 503,
+      body: { statusCode: 503, code: 'database_unavailable', message: expect.stringContaining('nothing was stored') },
+      headers: { 'Retry-After': '2' },
+    });
+    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('database unavailable: terminating connection') }]);
   });
 
   it('still logs a server-side HTTP exception as an error', () => {

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { DomainError } from './domain-errors';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../database/database-outage';
+import { DatabaseUnavailableError, DomainError } from './domain-errors';
 
 const NOT_READY = 'not_ready';
 
@@ -20,9 +21,23 @@ export class DomainErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (isDatabaseUnavailable(exception)) return this.answerUnavailable(exception as Error, response);
     const body = this.toBody(exception);
     this.logFailure(exception, body);
     if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+
+  /**
+   * The database did not answer (restarting, unreachable, overloaded): 503 with Retry-After, so the web service
+   * retries its intake and the LLM its callback; nothing was stored, so nothing is acknowledged. An outage, not a bug:
+   * a warning without a stack.
+   */
+  private answerUnavailable(exception: Error, response: Response): void {
+    const { status, code, message } = new DatabaseUnavailableError();
+    this.logger.warn(`database unavailable: ${exception.message}`);
+    if (response.headersSent) return;
+    response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    response.status(status).json({ statusCode: status, code, message });
   }
 
   /**

@@ -52,3 +52,9 @@ export class SimulationDisabledError extends DomainError {
     super(404, 'simulation_disabled', 'The LLM simulation is disabled (SIMULATION_ENABLED=false)');
   }
 }
+
+export class DatabaseUnavailableError extends DomainError {
+  constructor() {
+    super(503, 'database_unavailable', 'The database does not answer right now; nothing was stored. Retry after the Retry-After delay');
+  }
+}

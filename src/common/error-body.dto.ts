@@ -12,3 +12,9 @@ export class ErrorBodyDto {
   /** Per-field problems, for validation errors. */
   details?: string[];
 }
+
+/** Any operation that reads or writes the database may answer this while the database does not answer. */
+export const DATABASE_UNAVAILABLE_RESPONSE = {
+  description: 'The database does not answer (database_unavailable); nothing was changed: retry after Retry-After',
+  type: ErrorBodyDto,
+};

@@ -43,7 +43,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: 'sqlite:///data/x.db' }).database).toEqual({ kind: 'sqlite', file: `${process.cwd()}/data/x.db` });
     expect(loadConfig({ DATABASE_URL: 'sqlite:////var/lib/relay/x.db' }).database).toEqual({ kind: 'sqlite', file: '/var/lib/relay/x.db' });
     expect(loadConfig({ DATABASE_URL: 'sqlite:///:memory:' }).database).toEqual({ kind: 'sqlite', file: ':memory:' });
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10, statementTimeoutMs: 30_000 });
   });
 
   it('accepts fractional backoffs and parses lists', () => {

@@ -1,4 +1,10 @@
-import { DatabaseTarget, DEFAULT_DATABASE_POOL_SIZE, parseDatabaseUrl } from '../database/database-url';
+import {
+  DatabaseTarget,
+  DEFAULT_DATABASE_POOL_SIZE,
+  DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS,
+  parseDatabaseUrl,
+  postgresUrlProblems,
+} from '../database/database-url';
 import { ConfigReader } from './config-reader';
 
 export const CONFIG = Symbol('RELAY_CONFIG');
@@ -115,9 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
 
 function readDatabase(r: ConfigReader): DatabaseTarget {
   const poolSize = r.int('DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE, 1, 1000);
+  const statementTimeoutMs = r.int('DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
   try {
     const target = parseDatabaseUrl(r.string('DATABASE_URL', 'sqlite:///./relay.db'));
-    return target.kind === 'postgres' ? { ...target, poolSize } : target;
+    if (target.kind === 'sqlite') return target;
+    for (const problem of postgresUrlProblems(target.url)) r.fail('DATABASE_URL', problem);
+    return { ...target, poolSize, statementTimeoutMs };
   } catch (error) {
     r.fail('DATABASE_URL', (error as Error).message.replace(/^DATABASE_URL /, ''));
     return { kind: 'sqlite', file: ':memory:' };

@@ -27,3 +27,23 @@ describe('DATABASE_POOL_SIZE', () => {
     }
   });
 });
+
+describe('DATABASE_STATEMENT_TIMEOUT_MS', () => {
+  const postgres = 'postgres://relay@db.example.com/relay';
+  const extra = (env: NodeJS.ProcessEnv) =>
+    (buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database) as { extra?: Record<string, unknown> }).extra;
+
+  it('sets statement_timeout on every PostgreSQL connection: 30 s unless set, none at 0', () => {
+    expect(extra({})).toMatchObject({ statement_timeout: 30_000 });
+    expect(extra({ DATABASE_STATEMENT_TIMEOUT_MS: '5000' })).toMatchObject({ statement_timeout: 5000 });
+    expect(extra({ DATABASE_STATEMENT_TIMEOUT_MS: '0' })).not.toHaveProperty('statement_timeout');
+  });
+
+  it('is validated, naming the variable', () => {
+    for (const bad of ['-1', '1.5', 'soon', '86400001']) {
+      expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: bad })).toThrow(
+        expect.objectContaining({ problems: [expect.stringMatching(/^DATABASE_STATEMENT_TIMEOUT_MS must be a (whole )?number from 0 to 86400000/)] }),
+      );
+    }
+  });
+});

@@ -3,10 +3,16 @@ import * as path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { DeliveryAttempt } from '../jobs/attempt.entity';
 import { Job } from '../jobs/job.entity';
-import { DEFAULT_DATABASE_POOL_SIZE, type DatabaseTarget } from './database-url';
+import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
+
+/**
+ * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
+ * "database unavailable": a 503 in bounded time rather than a request held without end.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
 export const ENTITIES = [Job, DeliveryAttempt];
 export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000, HistoryScale1796000000000];
@@ -16,12 +22,28 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
   const common = {
     entities: ENTITIES,
     migrations: MIGRATIONS,
-    migrationsRun: true,
+    // PostgreSQL migrates under an advisory lock instead (migration-lock.ts); SQLite on initialize.
+    migrationsRun: target.kind === 'sqlite',
     synchronize: false,
     logging: ['error', 'warn'] as ('error' | 'warn')[],
   };
   if (target.kind === 'postgres') {
-    return { ...common, type: 'postgres', url: target.url, extra: { max: target.poolSize ?? DEFAULT_DATABASE_POOL_SIZE } };
+    // The URL goes to node-postgres whole (TypeORM passes it as connectionString), so its sslmode, sslrootcert and
+    // other parameters apply as node-postgres reads them; its own values win over `extra`.
+    const statementTimeoutMs = target.statementTimeoutMs ?? DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS;
+    return {
+      ...common,
+      type: 'postgres',
+      url: target.url,
+      applicationName: 'llm-relay',
+      extra: {
+        max: target.poolSize ?? DEFAULT_DATABASE_POOL_SIZE,
+        // Sent when each connection opens; 0 sends nothing, leaving the server's or the role's setting.
+        ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+        // An unreachable server fails a request in bounded time (then 503) instead of holding it.
+        connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
+      },
+    };
   }
   if (target.file !== ':memory:') ensureDirectoryOf(target.file);
   return {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
+import { retryWhileUnavailable } from '../database/database-outage';
 import { AttemptOutcome } from '../jobs/attempt.entity';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { AttemptLog } from './attempt-log';
@@ -17,12 +18,16 @@ export class DeliveryService {
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
+  /**
+   * The receiver may have acknowledged the delivery already: if the database is away just then, the outcome's write
+   * waits for it (within the lease) rather than leaving the lease to run out and the delivery to be made again.
+   */
   async attemptDelivery(claim: ClaimedJob): Promise<void> {
     const startedAt = Date.now();
     const response = await this.webhook.deliver(claim.job);
-    const outcome = await this.settle(claim, response);
+    const outcome = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
     const record = attemptRecord('delivery', claim, redactQuery(claim.job.webhookUrl), response, outcome, startedAt);
-    await this.attempts.record(record);
+    await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
   }
 
   private async settle(claim: ClaimedJob, response: OutboundResponse): Promise<AttemptOutcome> {

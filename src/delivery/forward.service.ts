@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
+import { retryWhileUnavailable } from '../database/database-outage';
 import { hashCallbackToken, newCallbackToken } from '../jobs/callback-token';
 import { failureOutcome } from '../jobs/job-outcome';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
@@ -19,16 +20,19 @@ export class ForwardService {
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
-  /** Returns true when the job moved on to delivery (so a delivery attempt is due now). */
+  /**
+   * Returns true when the job moved on to delivery (so a delivery attempt is due now). Once the LLM has answered,
+   * the outcome's write waits out a database outage (within the lease) so the job is not forwarded twice.
+   */
   async attemptForward(claim: ClaimedJob): Promise<boolean> {
     const token = newCallbackToken();
     // The hash is stored before the request leaves, so a callback that beats the LLM's answer is recognised.
     if (!(await this.jobs.addCallbackToken(claim, hashCallbackToken(token)))) return false;
     const startedAt = Date.now();
     const response = await this.llm.forward(claim.job, token);
-    const { outcome, movedToDelivery } = await this.settle(claim, response);
+    const { outcome, movedToDelivery } = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
     const record = attemptRecord('forward', claim, this.llm.target(), response, outcome, startedAt);
-    await this.attempts.record(record);
+    await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
     return movedToDelivery;
   }
 

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { AsyncResource } from 'node:async_hooks';
 import { CONFIG, type RelayConfig } from '../config/config';
+import { isDatabaseUnavailable } from '../database/database-outage';
 import { failureOutcome } from '../jobs/job-outcome';
 import { ClaimedJob, JobOutcome, JobsService } from '../jobs/jobs.service';
 import { DeliveryService } from './delivery.service';
@@ -25,6 +26,8 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
   private expireDue = true;
   private pendingKick: NodeJS.Immediate | null = null;
   private draining = false;
+  /** The last tick failed because the database did not answer: said once, not on every tick. */
+  private databaseAway = false;
   private readonly context = new AsyncResource('relay-scheduler');
   private readonly timedOut: JobOutcome;
 
@@ -78,7 +81,8 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     // id of whichever request happened to start the tick.
     this.ticking = this.context
       .runInAsyncScope(() => this.tick())
-      .catch((error: Error) => this.logger.error(`tick failed: ${error.message}`, error.stack))
+      .then(() => this.tickSucceeded())
+      .catch((error: Error) => this.tickFailed(error))
       .finally(() => {
         this.ticking = null;
         if (this.again) {
@@ -86,6 +90,27 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
           this.kick();
         }
       });
+  }
+
+  private tickSucceeded(): void {
+    if (!this.databaseAway) return;
+    this.databaseAway = false;
+    this.logger.log('the database answers again: claiming work');
+  }
+
+  /**
+   * A tick that failed because the database is away is retried at the next interval, not at once (kicks during it
+   * are dropped), so an outage costs one failing statement per interval and one log line, not a loop.
+   */
+  private tickFailed(error: Error): void {
+    if (!isDatabaseUnavailable(error)) {
+      this.logger.error(`tick failed: ${error.message}`, error.stack);
+      return;
+    }
+    this.again = false;
+    if (this.databaseAway) return;
+    this.databaseAway = true;
+    this.logger.warn(`the database does not answer (${error.message}): trying again every ${this.config.schedulerIntervalMs} ms`);
   }
 
   /** Resolves when the current tick (if any) has claimed its work; for tests and shutdown. */

@@ -11,13 +11,18 @@ export interface ClaimedJob {
   round: number | null;
   /** Attempts so far in this round: the retry budget applies per round, so a redeliver gets a full one. */
   attemptInRound: number;
+  /**
+   * When the lease runs out by this process's clock (epoch ms), reckoned from before the claim, so never later than
+   * the database's expiry: past it the attempt's writes are fenced out.
+   */
+  leaseDeadline: number;
 }
 
 /** The claim of a job whose leg counter the claiming UPDATE has just incremented. */
-export function claimOf(job: Job, lease: string, leg: AttemptLeg): ClaimedJob {
+export function claimOf(job: Job, lease: string, leg: AttemptLeg, leaseDeadline: number): ClaimedJob {
   if (leg === 'forward') {
-    return { job, lease, attemptNo: job.forwardAttempts, round: null, attemptInRound: job.forwardAttempts };
+    return { job, lease, attemptNo: job.forwardAttempts, round: null, attemptInRound: job.forwardAttempts, leaseDeadline };
   }
   const attemptInRound = job.deliveryAttempts - job.deliveryRoundBase;
-  return { job, lease, attemptNo: job.deliveryAttempts, round: job.deliveryRounds, attemptInRound };
+  return { job, lease, attemptNo: job.deliveryAttempts, round: job.deliveryRounds, attemptInRound, leaseDeadline };
 }

@@ -64,10 +64,11 @@ export class JobsService {
    */
   async claimDue(leg: AttemptLeg, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
     const lease = randomUUID();
+    const leaseDeadline = Date.now() + leaseMs;
     const ids = await this.claimStatement.run(leg, { lease, limit, leaseMs: Math.round(leaseMs) });
     if (ids.length === 0) return [];
     const jobs = await this.jobs.findBy({ id: In(ids), leaseToken: lease });
-    return jobs.map((job) => claimOf(job, lease, leg));
+    return jobs.map((job) => claimOf(job, lease, leg, leaseDeadline));
   }
 
   /** Remembers the hash of a freshly issued callback credential before the forward carrying it is sent. */

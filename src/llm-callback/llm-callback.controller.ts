@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiResponse,
   ApiSecurity,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
@@ -42,6 +43,10 @@ export class LlmCallbackController {
   @ApiUnauthorizedResponse({ description: 'Missing or wrong callback credential', type: ErrorBodyDto })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer (database_unavailable): nothing was recorded; call back again after Retry-After',
+    type: ErrorBodyDto,
+  })
   receive(
     @Param('job_id') jobId: string,
     @Body() callback: LlmCallbackDto,

@@ -17,7 +17,7 @@ import {
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
 import { DomainError } from '../common/domain-errors';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto } from '../common/error-body.dto';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
 import { AttemptListDto, ReviewAcceptedDto, ReviewDto, ReviewListDto } from './dto/review.dto';
@@ -52,7 +52,8 @@ export class ReviewsController {
   @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
   @ApiTooManyRequestsResponse({ description: 'Intake rate limit for this API key; see Retry-After', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse({
-    description: 'Overload: INTAKE_MAX_BACKLOG jobs are waiting to be forwarded (`backlog_full`), or the event loop runs later than INTAKE_MAX_EVENT_LOOP_DELAY_MS (`overloaded`); see Retry-After',
+    description:
+      'Nothing was stored; retry after Retry-After. `backlog_full`: INTAKE_MAX_BACKLOG jobs are waiting to be forwarded; `overloaded`: the event loop runs later than INTAKE_MAX_EVENT_LOOP_DELAY_MS; `database_unavailable`: the database does not answer',
     type: ErrorBodyDto,
   })
   async create(
@@ -68,6 +69,7 @@ export class ReviewsController {
   @Get()
   @ApiOperation({ summary: 'List jobs, newest first' })
   @ApiBadRequestResponse({ description: 'Invalid filter or page', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
     return this.reviews.list(query);
   }
@@ -75,6 +77,7 @@ export class ReviewsController {
   @Get(':job_id')
   @ApiOperation({ summary: 'Read a job: status, result and delivery summary' })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   get(@Param('job_id') jobId: string): Promise<ReviewDto> {
     return this.reviews.describe(jobId);
   }
@@ -82,6 +85,7 @@ export class ReviewsController {
   @Get(':job_id/attempts')
   @ApiOperation({ summary: "The job's timeline: every forward and delivery attempt" })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   attempts(@Param('job_id') jobId: string): Promise<AttemptListDto> {
     return this.reviews.attempts(jobId);
   }
@@ -91,6 +95,7 @@ export class ReviewsController {
   @ApiOperation({ summary: 'Deliver a finished job again (e.g. after delivery_failed)' })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'The job is not finished yet', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async redeliver(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
     return ReviewAcceptedDto.from(await this.reviews.redeliver(jobId));
   }

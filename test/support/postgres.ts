@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 
 export const PG_ADMIN_URL = process.env.RELAY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The shared PostgreSQL server the suites create their own databases on (the same as PG_ADMIN_URL). */
+export const TEST_POSTGRES_URL = PG_ADMIN_URL;
 
 /**
  * Reachable now? Checked synchronously, since Jest decides what to skip before any test runs. Unreachable is a skip
  * with a note on stderr, or a failure when RELAY_REQUIRE_POSTGRES=1 (as in CI).
  */
-export function postgresReachable(what: string): boolean {
+export function postgresReachable(what = 'the PostgreSQL tests'): boolean {
   const probe = spawnSync(
     process.execPath,
     ['-e', `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`, PG_ADMIN_URL],
