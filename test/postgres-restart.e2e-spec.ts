@@ -141,7 +141,7 @@ async function readiness(relay: RelayProcess): Promise<number> {
     const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.job_id as string);
     expect(new Set(accepted).size).toBe(accepted.length);
     // Once every job is `delivered` (final), no second delivery can come, even from a lease running out.
-    const count = async (query: string) => ((await (await fetch(`${relay!.url}/v1/reviews?limit=1${query}`)).json()) as { total: number }).total;
+    const count = async (query: string) => ((await (await fetch(`${relay!.url}/v1/reviews?limit=1&include_total=true${query}`)).json()) as { total: number }).total;
     await eventually(async () => (await count('&status=delivered')) >= accepted.length, 'every accepted job delivered', 40_000);
     // Stored = acknowledged: no job exists that intake did not answer 202 for.
     expect(await count('')).toBe(accepted.length);

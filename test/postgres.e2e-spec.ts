@@ -33,7 +33,8 @@ import { reviewBody, RunningRelay, startRelay } from './support/relay';
     });
     const job = await eventually(async () => {
       const current = (await relay.http.get(`/v1/reviews/${jobId}`)).body;
-      return current.status === 'delivered' && current;
+      // The attempt row is written just after the status change: wait for both.
+      return current.status === 'delivered' && current.delivery.last_status_code !== null && current;
     }, 'delivered');
     expect(job).toMatchObject({ ok: true, forward_attempts: 1, delivery: { attempts: 1, last_status_code: 200 } });
     expect(Date.parse(job.delivered_at)).toBeGreaterThanOrEqual(Date.parse(job.created_at));
