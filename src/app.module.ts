@@ -1,3 +1,4 @@
+import { WalCheckpointer } from './database/wal-checkpointer';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -46,6 +47,7 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
+        WalCheckpointer,
       ],
     };
   }

@@ -131,7 +131,8 @@ async function startRelay(peers, extraEnv = {}, { database = null, keepDatabase 
     stop: async () => {
       await stop(child);
       if (!keepDatabase) await database.drop();
-      fs.rmSync(logFile, { force: true });
+      if (process.env.BENCH_KEEP_LOGS === '1') process.stderr.write(`relay log kept: ${logFile}\n`);
+      else fs.rmSync(logFile, { force: true });
     },
   };
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { DeliveryAttempt } from '../jobs/attempt.entity';
 import { Job } from '../jobs/job.entity';
+import { SAFETY_NET_PAGES } from './wal-checkpointer';
 import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
@@ -59,6 +60,8 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
       db.pragma('auto_vacuum = INCREMENTAL');
       db.pragma('foreign_keys = ON');
       db.pragma('synchronous = NORMAL');
+      // WalCheckpointer checkpoints from a worker thread; this connection only does past a much larger WAL.
+      db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
     },
   };
 }

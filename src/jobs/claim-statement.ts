@@ -38,6 +38,8 @@ function build(leg: AttemptLeg, now: string, postgres: boolean): string {
     (postgres ? ' FOR UPDATE SKIP LOCKED' : '');
   return (
     `UPDATE jobs SET lease_token = ?, lease_expires_at = ${now} + ?, ${counter} = ${counter} + 1, ` +
-    `updated_at = ${now} WHERE id IN (${due}) AND status = ? RETURNING id`
+    // SQLite: `+status` keeps the outer statement on the primary key; without it the planner may walk every row of
+    // the status (the whole backlog) through idx_jobs_status_created and test each against the batch's ids.
+    `updated_at = ${now} WHERE id IN (${due}) AND ${postgres ? 'status' : '+status'} = ? RETURNING id`
   );
 }
