@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { CONFIG, type RelayConfig } from '../config/config';
 
 /** How often the worker moves the WAL's frames into the database file. */
-const CHECKPOINT_INTERVAL_MS = 250;
+const CHECKPOINT_INTERVAL_MS = 100;
 
 /**
  * The worker: its own better-sqlite3 connection to the relay's file, checkpointing the WAL (PASSIVE: never waits for
@@ -72,5 +72,5 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
   }
 }
 
-/** The relay connection's own automatic checkpoint, for when the worker is not running: 40 MiB of WAL. */
-export const SAFETY_NET_PAGES = 10_000;
+/** The relay connection's own automatic checkpoint, when the worker falls behind (sustained writes) or stops: 8 MiB of WAL. */
+export const SAFETY_NET_PAGES = 2_000;

@@ -16,7 +16,7 @@ const FIRST_BATCH = 100;
 const MIN_BATCH = 10;
 const MAX_BATCH = 500;
 /** Pause between batches, so intake, callbacks and ticks run in between. */
-const PAUSE_MS = 10;
+const PAUSE_MS = 40;
 /** SQLite pages handed back to the file system per step at the end of a sweep (incremental vacuum). */
 const VACUUM_PAGES = 64;
 
