@@ -128,6 +128,7 @@ async function main() {
   if (RETENTION) {
     // Every finished job older than 30 days goes: about eleven twelfths of the history.
     const sweeper = await startRelay(peers, { JOB_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL_SECONDS: '1' }, { database, keepDatabase: true });
+    await lagMaxMs(sweeper.url); // resets the maximum that start-up raised
     const stop = probe(sweeper.url);
     const started = Date.now();
     let deleted = 0;
