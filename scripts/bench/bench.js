@@ -5,11 +5,9 @@
 // DATABASE_URL names, with a fake LLM that calls back after --delay ms and a receiver, all on loopback; drives
 // load with autocannon and prints a table (each figure the median of its rounds, with min and max) and the same
 // as JSON (also written to .tmp/bench-<time>.json). Run `npm run build` first.
-const fs = require('node:fs');
-const path = require('node:path');
 const autocannon = require('autocannon');
 const { API_KEY, freshDatabase, rssMiB, startFloor, startPeers, startRelay } = require('./processes');
-const { percentile, spread, table } = require('./report');
+const { percentile, run, saveResults, spread, table } = require('./report');
 
 const args = Object.fromEntries(
   process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])),
@@ -247,13 +245,7 @@ function print(results) {
     rows.push(['V8 heap used, same points', `${m.heap_start_mib.toFixed(1)} / ${m.heap_end_mib.toFixed(1)}`, 'MiB'], ['RSS peak during the run', m.rss_peak_mib, 'MiB', 1]);
   }
   process.stdout.write(`\nLLM relay benchmark (${results.database}, Node ${results.node}, ${results.connections} connections, ${results.rounds} rounds of ${results.seconds}s, LLM calls back after ${results.llm_delay_ms} ms)\n\n${table(rows)}\n\n`);
-  const file = path.resolve(__dirname, `../../.tmp/bench-${results.when.replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(results, null, 2));
-  process.stdout.write(`${JSON.stringify(results)}\n\nwritten to ${path.relative(process.cwd(), file)}\n`);
+  saveResults('bench', results);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+run(main);

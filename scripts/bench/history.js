@@ -7,11 +7,9 @@
 // every 10 ms meanwhile, and, where the relay exports it, prom-client's nodejs_eventloop_lag_max_seconds. Then, unless
 // --no-retention, a retention sweep (JOB_RETENTION_DAYS=30) over the same history, with the same probe.
 // BENCH_RELAY_ROOT runs another checkout's build (the reads it lacks are left out), as in `npm run bench`.
-const fs = require('node:fs');
-const path = require('node:path');
 const { API_KEY, freshDatabase, startPeers, startRelay } = require('./processes');
 const { fillHistory } = require('./history-fill');
-const { percentile, table } = require('./report');
+const { percentile, run, saveResults, table } = require('./report');
 
 const args = Object.fromEntries(
   process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]?.startsWith('--') ? 'true' : all[i + 1] ?? 'true']] : [])),
@@ -159,13 +157,7 @@ async function main() {
     rows.push(['retention sweep (30 days)', `${r.deleted} jobs in ${r.seconds.toFixed(0)} s (${(r.deleted / r.seconds).toFixed(0)}/s); thread held ${r.held_ms.toFixed(1)} ms; loop lag max ${r.lag_max_ms.toFixed(1)} ms`, '']);
   }
   process.stdout.write(`\nLLM relay on a large history (${results.database}, Node ${results.node}; ${flowed.total ?? '?'} delivered jobs after the reads)\n\n${table(rows)}\n\n`);
-  const file = path.resolve(__dirname, `../../.tmp/bench-history-${results.when.replace(/[:.]/g, '-')}.json`);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(results, null, 2));
-  process.stdout.write(`${JSON.stringify(results)}\n\nwritten to ${path.relative(process.cwd(), file)}\n`);
+  saveResults('bench-history', results);
 }
 
-main().catch((error) => {
-  process.stderr.write(`${error.stack ?? error}\n`);
-  process.exit(1);
-});
+run(main);

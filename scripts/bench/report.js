@@ -30,4 +30,22 @@ function table(rows) {
   return lines.map(([label, text]) => `${label.padEnd(width)}  ${text}`).join('\n');
 }
 
-module.exports = { percentile, spread, table };
+/** Saves the results as .tmp/<prefix>-<time>.json and prints them as one JSON line with the file's path. */
+function saveResults(prefix, results) {
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const file = path.resolve(__dirname, `../../.tmp/${prefix}-${results.when.replace(/[:.]/g, '-')}.json`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(`${JSON.stringify(results)}\n\nwritten to ${path.relative(process.cwd(), file)}\n`);
+}
+
+/** Runs a benchmark's main function: a failure prints its stack and exits 1. */
+function run(main) {
+  main().catch((error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exit(1);
+  });
+}
+
+module.exports = { percentile, run, saveResults, spread, table };
