@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,rss]
-// (--only replicas [--replicas 1,2,3]: relays sharing one PostgreSQL; needs DATABASE_URL=postgres://…)
+// npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,failing,rss]
+// (--only replicas [--replicas 1,2,3]: relays sharing one PostgreSQL; needs DATABASE_URL=postgres://…;
+// --only failing: deliveries to a refused port, retried without backoff: attempts/s and the relay's CPU)
 // Starts the built relay (dist/) on a fresh SQLite file, or on a fresh database of the PostgreSQL server that
 // DATABASE_URL names, with a fake LLM that calls back after --delay ms and a receiver, all on loopback; drives
 // load with autocannon and prints a table (each figure the median of its rounds, with min and max) and the same
@@ -20,7 +21,7 @@ const DELAY_MS = Number(args.delay ?? 50);
 const CONNECTIONS = Number(args.connections ?? 50);
 // The overload case runs twice per round: as configured by default, and with intake admission by event-loop delay.
 const OVERLOAD_DELAY_LIMIT_MS = Number(args['overload-delay-limit'] ?? 100);
-const ONLY = new Set((args.only ?? 'intake,cycle,overload,rss').split(','));
+const ONLY = new Set((args.only ?? 'intake,cycle,overload,failing,rss').split(','));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function reviewBody(receiverUrl) {
@@ -147,6 +148,46 @@ async function replicas(peers) {
   return byCount;
 }
 
+/** CPU seconds the process has used (user + system), from /proc. */
+function cpuSeconds(pid) {
+  const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function deliveryAttempts(relayUrl) {
+  const text = await (await fetch(`${relayUrl}/metrics`)).text();
+  let sum = 0;
+  for (const match of text.matchAll(/^relay_attempts_total\{leg="delivery",outcome="[a-z]+"\} (\S+)$/gm)) sum += Number(match[1]);
+  return sum;
+}
+
+/**
+ * Failing deliveries: every job's receiver refuses connections (a loopback port nobody listens on), with no backoff
+ * and 100 retries, so the relay retries as fast as it can. Attempts per second over SECONDS, and the relay's CPU
+ * meanwhile (a core's worth is 100 %): bounded by CPU, or by waiting?
+ */
+async function failingDeliveries(peers) {
+  const net = require('node:net');
+  const closed = await new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const relay = await startRelay(peers, { CALLBACK_MAX_RETRIES: '100', CALLBACK_BACKOFF_SECONDS: '0' });
+    await load(relay.url, reviewBody(closed), { amount: 500 });
+    await sleep(2000); // the callbacks arrive and the deliveries start failing
+    const [attempts0, cpu0, t0] = [await deliveryAttempts(relay.url), cpuSeconds(relay.pid), performance.now()];
+    await sleep(SECONDS * 1000);
+    const [attempts1, cpu1, t1] = [await deliveryAttempts(relay.url), cpuSeconds(relay.pid), performance.now()];
+    runs.push({ attemptsPerSecond: (attempts1 - attempts0) / ((t1 - t0) / 1000), cpu: (cpu1 - cpu0) / ((t1 - t0) / 1000) });
+    await relay.stop();
+  }
+  return { attempts_per_s: spread(runs.map((run) => run.attemptsPerSecond)), relay_cpu_share: spread(runs.map((run) => run.cpu)) };
+}
+
 async function latencyAtHalf(peers, fullRate) {
   const runs = [];
   for (let round = 0; round < ROUNDS; round += 1) runs.push(await atRate(peers, fullRate / 2, SECONDS));
@@ -220,6 +261,7 @@ async function main() {
     if (ONLY.has('overload')) results.overload = await overload(peers, fullRate);
     if (ONLY.has('rss')) results.memory = await memory(peers);
     if (ONLY.has('replicas')) results.replicas = await replicas(peers);
+    if (ONLY.has('failing')) results.failing = await failingDeliveries(peers);
   } finally {
     await peers.stop();
   }
@@ -239,6 +281,9 @@ function print(results) {
   const base = results.replicas && Object.values(results.replicas)[0].full_cycle_jobs_per_s.median;
   for (const [count, r] of Object.entries(results.replicas ?? {})) {
     rows.push([`${count} replica(s) on one PostgreSQL: full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'], [`${count} replica(s): / the first count`, r.full_cycle_jobs_per_s.median / base, '', 2], [`${count} replica(s): deliveries sent twice`, r.duplicate_deliveries, '']);
+  }
+  if (results.failing) {
+    rows.push(['failing deliveries (connection refused)', results.failing.attempts_per_s, 'attempts/s'], ['failing deliveries: relay CPU (1 = a core)', results.failing.relay_cpu_share, '', 2]);
   }
   if (m) {
     rows.push([`RSS after ${m.warmup_jobs} jobs / after ${m.jobs} more`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);
