@@ -195,6 +195,8 @@ async function latencyAtHalf(peers, fullRate) {
     rate_per_s: fullRate / 2,
     callback_to_delivery_p50_ms: spread(runs.map((run) => percentile(run.callbackToDeliveryMs, 50))),
     callback_to_delivery_p99_ms: spread(runs.map((run) => percentile(run.callbackToDeliveryMs, 99))),
+    callback_answer_p50_ms: spread(runs.map((run) => percentile(run.callbackAnswerMs, 50))),
+    callback_answer_p99_ms: spread(runs.map((run) => percentile(run.callbackAnswerMs, 99))),
   };
 }
 
@@ -274,7 +276,7 @@ function print(results) {
   if (i) rows.push(['raw node:http intake', i.raw_rps, 'req/s'], ['Nest + ValidationPipe intake', i.nest_rps, 'req/s'], ['relay intake', i.relay_rps, 'req/s'], ['relay intake p50', i.relay_p50_ms, 'ms', 1], ['relay intake p99', i.relay_p99_ms, 'ms', 1], ['relay / raw', i.relay_over_raw, '', 3], ['relay / Nest floor', i.relay_over_nest, '', 3]);
   if (c) rows.push(['full cycle at saturation', c.full_cycle_jobs_per_s, 'jobs/s']);
   if (c && i) rows.push(['full cycle / relay intake', c.full_cycle_jobs_per_s.median / i.relay_rps.median, '', 3]);
-  if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1]);
+  if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1], [`callback answer p50 / p99 at ${h.rate_per_s.toFixed(0)}/s`, `${h.callback_answer_p50_ms.median.toFixed(1)} / ${h.callback_answer_p99_ms.median.toFixed(1)}`, 'ms']);
   for (const [label, v] of o ? [['overload', o.plain], [`overload, delay limit ${o.limited.intake_max_event_loop_delay_ms} ms`, o.limited]] : []) {
     rows.push([`${label} ${v.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, v.callback_answer_p99_ms, 'ms', 1], [`${label}: callbacks failed`, v.callback_failures, ''], [`${label}: deliveries`, v.deliveries_per_s, '/s'], [`${label}: deliveries / full cycle`, v.deliveries_over_full_cycle, '', 2], [`${label}: intake p99`, v.intake_p99_ms, 'ms', 1], [`${label}: intake answers`, JSON.stringify(v.intake_statuses), '']);
   }
