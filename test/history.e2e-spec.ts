@@ -71,7 +71,10 @@ describe('a large history on SQLite', () => {
     expect(forged).toMatchObject({ code: 'invalid_cursor' });
     expect((await relay.http.get('/v1/reviews').query({ cursor: first.next_cursor, offset: 5 }).expect(400)).body.code).toBe('cursor_with_offset');
     expect((await relay.http.get('/v1/reviews').query({ offset: 10_001 }).expect(400)).body.message).toMatch(/offset/);
-    expect((await relay.http.get('/v1/reviews').query({ created_after: 'yesterday' }).expect(400)).body.message).toMatch(/created_after/);
+    for (const date of ['yesterday', '2024-W05', '20240101', '2024-01-01T10:00:00', '-2024-01-01T00:00:00Z']) {
+      expect((await relay.http.get('/v1/reviews').query({ created_after: date }).expect(400)).body.message).toMatch(/created_after/);
+    }
+    expect((await relay.http.get('/v1/reviews').query({ created_before: '2026-13-45T00:00:00Z' }).expect(400)).body.message).toMatch(/created_before/);
   });
 
   it('filters by submission and by creation time, alone and together with a status', async () => {

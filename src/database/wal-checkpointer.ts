@@ -18,7 +18,11 @@ const timer = setInterval(() => {
   try {
     checkpoint.all();
   } catch (error) {
-    if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') parentPort.postMessage({ error: error.message });
+    if (error.code === 'SQLITE_BUSY' || error.code === 'SQLITE_LOCKED') return;
+    // Anything else (I/O error, file gone) would repeat every interval: say it once and leave it to the relay's own
+    // automatic checkpoint.
+    clearInterval(timer);
+    parentPort.postMessage({ error: error.message });
   }
 }, workerData.intervalMs);
 parentPort.on('message', () => {
@@ -39,6 +43,7 @@ parentPort.on('message', () => {
 export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(WalCheckpointer.name);
   private worker: Worker | null = null;
+  private exited: Promise<void> = Promise.resolve();
 
   constructor(@Inject(CONFIG) private readonly config: RelayConfig) {}
 
@@ -50,11 +55,13 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
       workerData: { driver: require.resolve('better-sqlite3'), file: target.file, intervalMs: CHECKPOINT_INTERVAL_MS },
     });
     worker.on('message', (message: { error?: string }) => {
-      if (message.error) this.logger.warn(`WAL checkpoint failed: ${message.error}`);
+      if (message.error) this.logger.warn(`WAL checkpointer stopped on an error (the relay's own connection checkpoints from now on): ${message.error}`);
     });
     worker.on('error', (error) => this.logger.warn(`WAL checkpointer stopped (the relay's own connection checkpoints instead): ${error.message}`));
     worker.unref();
     this.worker = worker;
+    // Taken now: a worker that died early has already exited by the time of the shutdown.
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -63,10 +70,9 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
     if (!worker) return;
     // Referenced while stopping: an unreferenced wait would let a process with nothing else left end right here.
     worker.ref();
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.postMessage('stop');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
     clearTimeout(timer);
     await worker.terminate();
   }

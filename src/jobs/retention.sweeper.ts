@@ -75,7 +75,7 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
   }
 
   private async deleteExpired(): Promise<number> {
-    const cutoff = Date.now() - this.config.jobRetentionDays * 86_400_000;
+    const cutoff = Math.floor(Date.now() - this.config.jobRetentionDays * 86_400_000);
     let deleted = 0;
     let batches = 0;
     let longestMs = 0;

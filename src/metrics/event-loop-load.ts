@@ -3,6 +3,8 @@ import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /** The window the delay is judged over: long enough to smooth a GC pause, short enough to react within a second. */
 const WINDOW_MS = 500;
+/** The histogram's sampling interval: what it records is this plus the lateness. */
+const RESOLUTION_MS = 10;
 
 /**
  * How late the event loop runs, over the last window: the p99 of the timer delay sampled every 10 ms. Intake
@@ -11,7 +13,7 @@ const WINDOW_MS = 500;
  */
 @Injectable()
 export class EventLoopLoad implements OnModuleDestroy {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   private readonly timer: NodeJS.Timeout;
   private windowP99Ms = 0;
 
@@ -26,7 +28,7 @@ export class EventLoopLoad implements OnModuleDestroy {
   }
 
   private closeWindow(): void {
-    this.windowP99Ms = this.histogram.count > 0 ? this.histogram.percentile(99) / 1e6 : 0;
+    this.windowP99Ms = this.histogram.count > 0 ? Math.max(0, this.histogram.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
     this.histogram.reset();
   }
 

@@ -62,8 +62,8 @@ export class ReviewsService {
     const filter: JobFilter = {
       status: query.status,
       submissionId: query.submission_id,
-      createdFrom: query.created_after === undefined ? undefined : Date.parse(query.created_after),
-      createdBefore: query.created_before === undefined ? undefined : Date.parse(query.created_before),
+      createdFrom: epochMsOf('created_after', query.created_after),
+      createdBefore: epochMsOf('created_before', query.created_before),
       after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
       limit: query.limit,
       offset: query.offset,
@@ -94,10 +94,19 @@ export class ReviewsService {
 
   async redeliver(jobId: string): Promise<Job> {
     const job = await this.timeline.getJob(jobId);
-    if (!(await this.jobs.requeueDelivery(job.id))) throw new JobNotFinishedError(job.status);
+    // Not requeued: it moved meanwhile (or retention deleted it, which the re-read answers with 404).
+    if (!(await this.jobs.requeueDelivery(job.id))) throw new JobNotFinishedError((await this.timeline.getJob(job.id)).status);
     this.scheduler.kick();
     return this.timeline.getJob(job.id);
   }
+}
+
+/** A date the DTO let through as RFC 3339 but no calendar has (2026-02-30T…): 400, never NaN in a query. */
+function epochMsOf(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new DomainError(400, 'invalid_date', `${name} is not a date: ${JSON.stringify(value.slice(0, 40))}`);
+  return ms;
 }
 
 function sameRequestOrConflict(existing: Job, requestHash: string): Job {

@@ -11,8 +11,10 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   a batch's changes first and then touch each status row once, in status order, so concurrent replicas take the
  *   counter rows' locks in the same order and cannot deadlock on them.
  *
- * On PostgreSQL the backfill holds a SHARE lock on `jobs` until the migration commits (writers wait, readers don't),
- * so no status change slips between the count and the triggers.
+ * On PostgreSQL the migration runs in one transaction and its DROP INDEX takes an ACCESS EXCLUSIVE lock on `jobs`
+ * until it commits: reads and writes of jobs (of relays still running the previous version) wait for the three index
+ * builds and the count. That also means no status change slips between the count and the triggers. On a large table
+ * the wait can pass DATABASE_STATEMENT_TIMEOUT_MS for those relays (503 meanwhile); migrate at a quiet time.
  */
 export class HistoryScale1796000000000 implements MigrationInterface {
   name = 'HistoryScale1796000000000';

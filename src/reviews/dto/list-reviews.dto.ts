@@ -1,10 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { JOB_STATUSES, type JobStatus } from '../../jobs/job-status';
 
 /** Past this many skipped rows a page costs as much as reading them: offsets stop here, cursors go on. */
 export const MAX_OFFSET = 10_000;
+
+/** What `Date.parse` reads the same everywhere: a full date and time, and a zone (no week dates, no local time). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 export class ListReviewsQueryDto {
   /** Only jobs in this status. */
@@ -27,16 +30,16 @@ export class ListReviewsQueryDto {
   @Max(100)
   limit: number = 20;
 
-  /** Only jobs created at or after this time (ISO 8601). */
+  /** Only jobs created at or after this time (RFC 3339, with `Z` or an offset). */
   @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @Matches(RFC3339, { message: 'created_after must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z' })
   created_after?: string;
 
-  /** Only jobs created before this time (ISO 8601). */
+  /** Only jobs created before this time (RFC 3339, with `Z` or an offset). */
   @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @Matches(RFC3339, { message: 'created_before must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z' })
   created_before?: string;
 
   /** `next_cursor` of the previous page, with the same filters: the page after it. The way to page through a large history. */
