@@ -4,7 +4,7 @@ import type { DataSourceOptions } from 'typeorm';
 import { DeliveryAttempt } from '../jobs/attempt.entity';
 import { Job } from '../jobs/job.entity';
 import { SAFETY_NET_PAGES } from './wal-checkpointer';
-import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget } from './database-url';
+import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget, isSqliteFile } from './database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
@@ -46,12 +46,12 @@ export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOption
       },
     };
   }
-  if (target.file !== ':memory:') ensureDirectoryOf(target.file);
+  if (isSqliteFile(target)) ensureDirectoryOf(target.file);
   return {
     ...common,
     type: 'better-sqlite3',
     database: target.file,
-    enableWAL: target.file !== ':memory:',
+    enableWAL: isSqliteFile(target),
     // better-sqlite3's busy timeout: wait for another writer instead of failing with SQLITE_BUSY.
     timeout: 10_000,
     prepareDatabase: (db: { pragma(sql: string): unknown }) => {

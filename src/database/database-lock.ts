@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { StartupError } from '../startup-error';
 import { ensureDirectoryOf } from './data-source-options';
-import type { DatabaseTarget } from './database-url';
+import { type DatabaseTarget, isSqliteFile } from './database-url';
 
 export class DatabaseInUseError extends StartupError {
   constructor(file: string) {
@@ -27,7 +27,7 @@ export class DatabaseLock {
   /** Throws DatabaseInUseError at once (no busy wait) when another process or app holds the file. */
   static acquire(target: DatabaseTarget): DatabaseLock {
     // PostgreSQL is made for several replicas; an in-memory database belongs to its connection alone.
-    if (target.kind !== 'sqlite' || target.file === ':memory:') return new DatabaseLock(null);
+    if (!isSqliteFile(target)) return new DatabaseLock(null);
     ensureDirectoryOf(target.file);
     const holder = new Database(lockFileOf(target.file), { timeout: 0 });
     try {

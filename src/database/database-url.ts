@@ -12,6 +12,11 @@ export type DatabaseTarget =
       statementTimeoutMs?: number;
     };
 
+/** A SQLite database in a file (not `:memory:`): what has a WAL, a lock file and a folder to create. */
+export function isSqliteFile(target: DatabaseTarget): target is { kind: 'sqlite'; file: string } {
+  return target.kind === 'sqlite' && target.file !== ':memory:';
+}
+
 export const DEFAULT_DATABASE_POOL_SIZE = 10;
 export const DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS = 30_000;
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import { CONFIG, type RelayConfig } from '../config/config';
+import { isSqliteFile } from './database-url';
 
 /** How often the worker moves the WAL's frames into the database file. */
 const CHECKPOINT_INTERVAL_MS = 100;
@@ -49,7 +50,7 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationBootstrap(): void {
     const target = this.config.database;
-    if (target.kind !== 'sqlite' || target.file === ':memory:') return;
+    if (!isSqliteFile(target)) return;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { driver: require.resolve('better-sqlite3'), file: target.file, intervalMs: CHECKPOINT_INTERVAL_MS },

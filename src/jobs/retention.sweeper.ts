@@ -27,14 +27,16 @@ const VACUUM_PAGES = 64;
  * Deletes finished jobs (and, by cascade, their attempts) once they have been finished and untouched for
  * JOB_RETENTION_DAYS. Never an unfinished job: only rows whose status is final, created and last updated before the
  * cutoff. Batches sized to take about BATCH_TARGET_MS each, oldest first, through idx_jobs_status_created, with a
- * pause between batches, so no batch holds the write lock or the event loop long. Replicas on PostgreSQL sweep at the same time without double work: each
- * batch's rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweepers delete different rows.
+ * pause between batches, so no batch holds the write lock or the event loop long. Replicas on PostgreSQL sweep at
+ * the same time without double work: each batch's rows are taken with `FOR UPDATE SKIP LOCKED`, so two sweepers
+ * delete different rows.
  */
 @Injectable()
 export class RetentionSweeper implements BeforeApplicationShutdown {
   private readonly logger = new Logger(RetentionSweeper.name);
   private readonly sql: DirectSql;
   private readonly postgres: boolean;
+  private readonly statement: string;
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
   private stopped = false;
@@ -46,6 +48,10 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
   ) {
     this.sql = new DirectSql(dataSource);
     this.postgres = dataSource.options.type === 'postgres';
+    // ORDER BY status first so that PostgreSQL walks idx_jobs_status_created from `from`, whatever its estimates.
+    this.statement =
+      'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = ? AND created_at >= ? AND created_at < ? ' +
+      `AND updated_at < ? ORDER BY status, created_at LIMIT ?${this.postgres ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING id, created_at`;
   }
 
   /** Called once the relay listens: the first sweep runs after one interval, then one per interval. */
@@ -125,14 +131,6 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
       if (Number(after) >= Number(free)) return longestMs; // not an incremental-vacuum file: free pages get reused
       await sleep(PAUSE_MS.sqlite);
     }
-  }
-
-  private get statement(): string {
-    return (
-      // ORDER BY status first so that PostgreSQL walks idx_jobs_status_created from `from`, whatever its estimates.
-      'DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status = ? AND created_at >= ? AND created_at < ? ' +
-      `AND updated_at < ? ORDER BY status, created_at LIMIT ?${this.postgres ? ' FOR UPDATE SKIP LOCKED' : ''}) RETURNING id, created_at`
-    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -11,6 +11,8 @@ import { RelayMetrics } from '../metrics/relay-metrics';
 const COUNT_TTL_MS = 500;
 export const BACKLOG_RETRY_AFTER_SECONDS = 2;
 export const OVERLOADED_RETRY_AFTER_SECONDS = 1;
+/** One row kept by triggers (see the HistoryScale migration): no count of the backlog itself. */
+const QUEUED_SQL = "SELECT job_count AS queued FROM job_status_counts WHERE status = 'queued'";
 
 export class IntakeBacklogFullError extends DomainError {
   constructor(limit: number) {
@@ -39,17 +41,13 @@ export class IntakeOverloadedError extends DomainError {
 export class IntakeAdmissionGuard implements CanActivate {
   private counted: { at: number; queued: number } = { at: 0, queued: 0 };
   private counting: Promise<number> | null = null;
-  private readonly countSql: string;
 
   constructor(
     @Inject(CONFIG) private readonly config: RelayConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly metrics: RelayMetrics,
     private readonly eventLoop: EventLoopLoad,
-  ) {
-    // One row kept by triggers (see the HistoryScale migration): no count of the backlog itself.
-    this.countSql = "SELECT job_count AS queued FROM job_status_counts WHERE status = 'queued'";
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const response = context.switchToHttp().getResponse<Response>();
@@ -69,7 +67,7 @@ export class IntakeAdmissionGuard implements CanActivate {
   private async queued(): Promise<number> {
     if (Date.now() - this.counted.at < COUNT_TTL_MS) return this.counted.queued;
     this.counting ??= this.dataSource
-      .query(this.countSql)
+      .query(QUEUED_SQL)
       .then((rows: { queued: string | number }[]) => {
         this.counted = { at: Date.now(), queued: Number(rows[0]?.queued ?? 0) };
         return this.counted.queued;
