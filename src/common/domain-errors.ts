@@ -58,3 +58,9 @@ export class DatabaseUnavailableError extends DomainError {
     super(503, 'database_unavailable', 'The database does not answer right now; nothing was stored. Retry after the Retry-After delay');
   }
 }
+
+export class JobFinishedError extends DomainError {
+  constructor(status: string) {
+    super(409, 'job_finished', `Only jobs not yet delivered can be cancelled (this job is ${status})`);
+  }
+}

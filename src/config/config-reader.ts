@@ -93,10 +93,18 @@ export class ConfigReader {
   }
 
   path(name: string, fallback: string): string {
-    const raw = this.raw(name) ?? fallback;
-    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(raw)) {
-      this.fail(name, `must be a URL path starting with "/" (got "${raw}")`);
-      return fallback;
+    return this.optionalPath(name) ?? fallback;
+  }
+
+  /** A URL path; `placeholders` (such as `{job_id}`) may appear in it, to be filled in later. */
+  optionalPath(name: string, placeholders: string[] = []): string | null {
+    const raw = this.raw(name);
+    if (raw === undefined) return null;
+    const filled = placeholders.reduce((path, placeholder) => path.replaceAll(placeholder, 'x'), raw);
+    if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/.test(filled)) {
+      const allowed = placeholders.length > 0 ? ` (${placeholders.join(', ')} allowed)` : '';
+      this.fail(name, `must be a URL path starting with "/"${allowed} (got "${raw}")`);
+      return null;
     }
     return raw;
   }

@@ -30,6 +30,10 @@ export interface RelayConfig {
   llmApiUrl: string | null;
   llmApiKey: string | null;
   llmForwardPath: string;
+  /** Where cancellations are sent (with `{job_id}` filled in); null: the LLM is not told. */
+  llmCancelPath: string | null;
+  /** Jobs at the LLM (forwarded, not yet called back) across replicas; 0: no limit. */
+  llmMaxInFlight: number;
   /** Null: derived from the port actually bound (see PublicUrls). */
   publicBaseUrl: string | null;
   callbackHmacSecret: string;
@@ -81,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     llmApiUrl,
     llmApiKey: r.headerValue('LLM_API_KEY'),
     llmForwardPath: r.path('LLM_FORWARD_PATH', '/v1/reviews'),
+    llmCancelPath: r.optionalPath('LLM_CANCEL_PATH', ['{job_id}']),
+    llmMaxInFlight: r.int('LLM_MAX_IN_FLIGHT', 0, 0, 1_000_000),
     publicBaseUrl: r.optionalUrl('PUBLIC_BASE_URL')?.replace(/\/+$/, '') ?? null,
     callbackHmacSecret: r.string('CALLBACK_HMAC_SECRET', DEFAULT_HMAC_SECRET),
     delivery: {

@@ -1,5 +1,10 @@
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
-import type { DataSource, EntityTarget, ObjectLiteral, ValueTransformer } from 'typeorm';
+import type { DataSource, EntityTarget, ObjectLiteral, QueryRunner, ValueTransformer } from 'typeorm';
+
+export interface ExecuteResult {
+  affected: number;
+  records: ObjectLiteral[];
+}
 
 /** A value, or SQL computed by the database (e.g. its clock): `() => 'now + 5000'`. */
 type Change = unknown | (() => string);
@@ -51,16 +56,36 @@ export class DirectSql {
     await this.execute(`INSERT INTO ${this.table(entity)} (${names.join(', ')}) VALUES (${slots.join(', ')})`, params);
   }
 
-  async execute(sql: string, params: unknown[]): Promise<{ affected: number; records: ObjectLiteral[] }> {
-    let index = 0;
-    const text = this.postgres ? sql.replace(/\?/g, () => `$${++index}`) : sql;
+  async execute(sql: string, params: unknown[]): Promise<ExecuteResult> {
     const runner = this.dataSource.createQueryRunner();
     try {
-      const result = await runner.query(text, params, true);
-      return { affected: result.affected ?? 0, records: result.records ?? [] };
+      return await this.run(runner, sql, params);
     } finally {
       await runner.release();
     }
+  }
+
+  /** Statements on one connection in one transaction: committed if `work` resolves, rolled back if it throws. */
+  async transaction<T>(work: (execute: (sql: string, params: unknown[]) => Promise<ExecuteResult>) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      const result = await work((sql, params) => this.run(runner, sql, params));
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async run(runner: QueryRunner, sql: string, params: unknown[]): Promise<ExecuteResult> {
+    let index = 0;
+    const text = this.postgres ? sql.replace(/\?/g, () => `$${++index}`) : sql;
+    const result = await runner.query(text, params, true);
+    return { affected: result.affected ?? 0, records: result.records ?? [] };
   }
 
   private table(entity: EntityTarget<ObjectLiteral>): string {

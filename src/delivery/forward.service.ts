@@ -7,6 +7,7 @@ import { ClaimedJob, JobsService } from '../jobs/jobs.service';
 import { AttemptOutcome } from '../jobs/attempt.entity';
 import { AttemptLog } from './attempt-log';
 import { attemptRecord, retryAfterFailure, judgeForward } from './attempt-result';
+import { LlmPace } from './llm-pace';
 import { LlmServerClient } from './llm-server.client';
 import { OutboundResponse } from './outbound-http';
 
@@ -17,6 +18,7 @@ export class ForwardService {
     private readonly jobs: JobsService,
     private readonly attempts: AttemptLog,
     private readonly llm: LlmServerClient,
+    private readonly pace: LlmPace,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
@@ -30,6 +32,7 @@ export class ForwardService {
     if (!(await this.jobs.addCallbackToken(claim, hashCallbackToken(token)))) return false;
     const startedAt = Date.now();
     const response = await this.llm.forward(claim.job, token);
+    this.pace.observe(response);
     const { outcome, movedToDelivery } = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
     const record = attemptRecord('forward', claim, this.llm.target(), response, outcome, startedAt);
     await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);

@@ -20,8 +20,36 @@ export class LlmServerClient implements BeforeApplicationShutdown {
 
   /** The forward URL without query, as shown in the job's timeline. */
   target(): string {
+    return `${this.base()}${this.config.llmForwardPath}`;
+  }
+
+  private base(): string {
     const base = this.config.llmApiUrl ?? `${this.urls.loopbackBaseUrl()}${SIMULATED_LLM_PREFIX}`;
-    return `${base.replace(/\/+$/, '')}${this.config.llmForwardPath}`;
+    return base.replace(/\/+$/, '');
+  }
+
+  private headers(): Record<string, string> {
+    const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
+    if (this.config.llmApiKey) headers.authorization = `Bearer ${this.config.llmApiKey}`;
+    return headers;
+  }
+
+  /** Where a cancellation is sent (LLM_CANCEL_PATH, `{job_id}` filled in), or null when none is configured. */
+  cancelTarget(jobId: string): string | null {
+    const path = this.config.llmCancelPath;
+    if (path === null) return null;
+    return `${this.base()}${path.replaceAll('{job_id}', encodeURIComponent(jobId))}`;
+  }
+
+  /** Tells the LLM at `target` (see cancelTarget) to stop working on a cancelled job. */
+  cancel(job: Job, target: string): Promise<OutboundResponse> {
+    return postJson({
+      url: target,
+      body: JSON.stringify({ job_id: job.id, submission_id: job.submissionId }),
+      headers: this.headers(),
+      deadlineMs: this.config.outboundTimeoutMs,
+      agents: this.agents,
+    });
   }
 
   forward(job: Job, callbackToken: string): Promise<OutboundResponse> {
@@ -34,12 +62,10 @@ export class LlmServerClient implements BeforeApplicationShutdown {
       callback_url: this.urls.callbackUrl(job.id, callbackToken),
       callback_token: callbackToken,
     };
-    const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
-    if (this.config.llmApiKey) headers.authorization = `Bearer ${this.config.llmApiKey}`;
     return postJson({
       url: this.target(),
       body: JSON.stringify(body),
-      headers,
+      headers: this.headers(),
       deadlineMs: this.config.outboundTimeoutMs,
       agents: this.agents,
     });

@@ -3,12 +3,17 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { AsyncResource } from 'node:async_hooks';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { isDatabaseUnavailable } from '../database/database-outage';
+import type { AttemptLeg } from '../jobs/attempt.entity';
 import { failureOutcome } from '../jobs/job-outcome';
 import { ClaimedJob, JobOutcome, JobsService } from '../jobs/jobs.service';
+import { CancelNoticeService } from './cancel-notice.service';
 import { DeliveryService } from './delivery.service';
 import { ForwardService } from './forward.service';
+import { LlmPace } from './llm-pace';
 
 const INTERVAL_NAME = 'relay-work-tick';
+/** Deliveries first (their results are known), then cancellation notices (they free the LLM), then forwards. */
+const LEGS: readonly AttemptLeg[] = ['delivery', 'cancel', 'forward'];
 
 /**
  * Only ticks: claim due work up to the concurrency budget and start each attempt without waiting for it; on the
@@ -25,19 +30,26 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
   private again = false;
   private expireDue = true;
   private pendingKick: NodeJS.Immediate | null = null;
+  /** A kick for when the LLM's pause ends. */
+  private resumeTimer: NodeJS.Timeout | null = null;
   private draining = false;
   /** The last tick failed because the database did not answer: said once, not on every tick. */
   private databaseAway = false;
   private readonly context = new AsyncResource('relay-scheduler');
   private readonly timedOut: JobOutcome;
+  /** Without LLM_CANCEL_PATH no notice is ever due, so that leg costs no claim. */
+  private readonly legs: readonly AttemptLeg[];
 
   constructor(
     private readonly jobs: JobsService,
     private readonly forwarder: ForwardService,
     private readonly deliverer: DeliveryService,
+    private readonly canceller: CancelNoticeService,
+    private readonly pace: LlmPace,
     private readonly registry: SchedulerRegistry,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
+    this.legs = LEGS.filter((leg) => leg !== 'cancel' || config.llmCancelPath !== null);
     this.timedOut = failureOutcome('llm_timeout', `The LLM did not call back within ${config.llmCallbackTimeoutSeconds} seconds`);
   }
 
@@ -127,15 +139,30 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
       await this.jobs.expireCallbacks(this.timedOut);
     }
     const leaseMs = this.config.outboundTimeoutMs + this.config.leaseMarginMs;
-    for (const leg of ['delivery', 'forward'] as const) {
+    for (const leg of this.legs) {
       const budget = this.config.workerConcurrency - this.inFlight.size;
       if (budget <= 0 || this.draining) return;
-      for (const claim of await this.jobs.claimDue(leg, budget, leaseMs)) this.launch(leg, claim);
+      if (leg === 'forward' && this.pausedForLlm()) continue;
+      const claims = await this.jobs.claimDue(leg, budget, leaseMs, leg === 'forward' ? this.config.llmMaxInFlight : 0);
+      for (const claim of claims) this.launch(leg, claim);
     }
   }
 
-  private launch(leg: 'forward' | 'delivery', claim: ClaimedJob): void {
-    const attempt = leg === 'forward' ? this.forwarder.attemptForward(claim) : this.deliverer.attemptDelivery(claim);
+  /** While the LLM asked for a pause, forwards wait; a kick is set for when it ends. */
+  private pausedForLlm(): boolean {
+    const remaining = this.pace.remainingMs();
+    if (remaining === 0) return false;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = null;
+      this.kick();
+    }, remaining + 1);
+    this.resumeTimer.unref();
+    return true;
+  }
+
+  private launch(leg: AttemptLeg, claim: ClaimedJob): void {
+    const attempt = this.attempt(leg, claim);
     const tracked = attempt
       .then(() => undefined)
       .catch((error: Error) => this.logger.error(`${leg} attempt for ${claim.job.id} failed: ${error.message}`, error.stack))
@@ -146,9 +173,16 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     this.inFlight.set(claim.job.id, { claim, done: tracked });
   }
 
+  private attempt(leg: AttemptLeg, claim: ClaimedJob): Promise<unknown> {
+    if (leg === 'forward') return this.forwarder.attemptForward(claim);
+    if (leg === 'cancel') return this.canceller.attemptNotice(claim);
+    return this.deliverer.attemptDelivery(claim);
+  }
+
   /** SIGTERM: claim nothing new, give running attempts a bounded time, hand back the leases of the rest. */
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
     if (this.registry.doesExist('interval', INTERVAL_NAME)) this.registry.deleteInterval(INTERVAL_NAME);
     await this.ticking;
     const grace = new Promise<void>((resolve) => setTimeout(resolve, this.config.shutdownGraceMs).unref());

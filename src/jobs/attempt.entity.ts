@@ -1,7 +1,8 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { epochMs } from '../database/columns';
 
-export type AttemptLeg = 'forward' | 'delivery';
+/** forward: relay → LLM; delivery: relay → web service; cancel: the relay tells the LLM a job was cancelled. */
+export type AttemptLeg = 'forward' | 'delivery' | 'cancel';
 /** success: done; retry: another attempt is scheduled; failed: this leg gave up; stale: the lease was lost meanwhile. */
 export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale';
 

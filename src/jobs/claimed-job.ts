@@ -7,7 +7,7 @@ export interface ClaimedJob {
   lease: string;
   /** The leg's attempt number; on the delivery leg it counts on across redelivery rounds. */
   attemptNo: number;
-  /** Delivery round (1 = first delivery, +1 per redeliver); null on the forward leg. */
+  /** Delivery round (1 = first delivery, +1 per redeliver); null on the other legs. */
   round: number | null;
   /** Attempts so far in this round: the retry budget applies per round, so a redeliver gets a full one. */
   attemptInRound: number;
@@ -22,6 +22,9 @@ export interface ClaimedJob {
 export function claimOf(job: Job, lease: string, leg: AttemptLeg, leaseDeadline: number): ClaimedJob {
   if (leg === 'forward') {
     return { job, lease, attemptNo: job.forwardAttempts, round: null, attemptInRound: job.forwardAttempts, leaseDeadline };
+  }
+  if (leg === 'cancel') {
+    return { job, lease, attemptNo: job.cancelAttempts, round: null, attemptInRound: job.cancelAttempts, leaseDeadline };
   }
   const attemptInRound = job.deliveryAttempts - job.deliveryRoundBase;
   return { job, lease, attemptNo: job.deliveryAttempts, round: job.deliveryRounds, attemptInRound, leaseDeadline };

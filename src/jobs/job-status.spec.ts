@@ -8,6 +8,9 @@ const LEGAL: [JobStatus, JobStatus][] = [
   ['delivering', 'delivery_failed'],
   ['delivered', 'delivering'],
   ['delivery_failed', 'delivering'],
+  ['queued', 'cancelled'],
+  ['processing', 'cancelled'],
+  ['delivering', 'cancelled'],
 ];
 
 describe('job status transitions', () => {

@@ -1,23 +1,31 @@
-export const JOB_STATUSES = ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed'] as const;
+export const JOB_STATUSES = ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work to do: the scheduler looks only at these. */
 export const ACTIVE_STATUSES: readonly JobStatus[] = ['queued', 'processing', 'delivering'];
 
+/** Statuses an operator may redeliver from. */
+export const REDELIVERABLE_STATUSES: readonly JobStatus[] = ['delivered', 'delivery_failed'];
+
 /** Final statuses (until an operator redelivers): what retention may delete once old enough. */
-export const FINISHED_STATUSES: readonly JobStatus[] = ['delivered', 'delivery_failed'];
+export const FINISHED_STATUSES: readonly JobStatus[] = [...REDELIVERABLE_STATUSES, 'cancelled'];
+
+/** Statuses the web service may cancel from: every one before the result is delivered or given up on. */
+export const CANCELLABLE_STATUSES: readonly JobStatus[] = ACTIVE_STATUSES;
 
 /**
  * Legal moves. `queued → delivering` exists because a callback is accepted from the moment the forward is sent,
  * and a fast LLM may call back before its answer to the forward request has been recorded; it is also the move
- * taken when the forward is exhausted.
+ * taken when the forward is exhausted. `cancelled` is final: the web service withdrew the job before its result was
+ * delivered.
  */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
-  queued: ['processing', 'delivering'],
-  processing: ['delivering'],
-  delivering: ['delivered', 'delivery_failed'],
+  queued: ['processing', 'delivering', 'cancelled'],
+  processing: ['delivering', 'cancelled'],
+  delivering: ['delivered', 'delivery_failed', 'cancelled'],
   delivered: ['delivering'],
   delivery_failed: ['delivering'],
+  cancelled: [],
 };
 
 export function canTransition(from: JobStatus, to: JobStatus): boolean {

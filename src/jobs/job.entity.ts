@@ -18,6 +18,7 @@ export interface JobError {
 @Index('idx_jobs_submission', ['submissionId', 'createdAt', 'id'])
 @Index('idx_jobs_created', ['createdAt', 'id'])
 @Index('idx_jobs_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -112,4 +113,11 @@ export class Job {
 
   @Column({ name: 'delivered_at', type: 'bigint', nullable: true, transformer: epochMs })
   deliveredAt: number | null;
+
+  @Column({ name: 'cancelled_at', type: 'bigint', nullable: true, transformer: epochMs })
+  cancelledAt: number | null;
+
+  /** Cancellation notices sent to the LLM (LLM_CANCEL_PATH); while one is due, next_attempt_at says when. */
+  @Column({ name: 'cancel_attempts', type: 'integer', default: 0 })
+  cancelAttempts: number;
 }

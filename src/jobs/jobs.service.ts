@@ -10,7 +10,8 @@ import { AttemptLeg } from './attempt.entity';
 import { ClaimStatement } from './claim-statement';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job, JobError } from './job.entity';
-import { assertTransition, canTransition, JobStatus } from './job-status';
+import { JobNotFoundError } from '../common/domain-errors';
+import { assertTransition, CANCELLABLE_STATUSES, canTransition, JobStatus, REDELIVERABLE_STATUSES } from './job-status';
 
 export interface JobOutcome {
   ok: boolean;
@@ -38,6 +39,7 @@ export class JobsService {
 
   private readonly claimStatement: ClaimStatement;
   private readonly sql: DirectSql;
+  private readonly queuePositionSql: string;
 
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
@@ -47,6 +49,9 @@ export class JobsService {
     this.now = nowMsSql(dataSource);
     this.claimStatement = new ClaimStatement(dataSource);
     this.sql = new DirectSql(dataSource);
+    this.queuePositionSql =
+      'SELECT COUNT(*) AS ahead FROM (SELECT 1 FROM jobs ' +
+      "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL LIMIT ?) AS waiting";
   }
 
   /** Stores a new job, due for forwarding at once (one INSERT; nothing is read back). */
@@ -62,13 +67,61 @@ export class JobsService {
    * (writes are fenced by job id and lease together). On PostgreSQL the due rows are locked with SKIP LOCKED, so
    * replicas claiming at the same moment take different rows instead of waiting on each other.
    */
-  async claimDue(leg: AttemptLeg, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+  async claimDue(leg: AttemptLeg, limit: number, leaseMs: number, maxInFlight = 0): Promise<ClaimedJob[]> {
     const lease = randomUUID();
     const leaseDeadline = Date.now() + leaseMs;
-    const ids = await this.claimStatement.run(leg, { lease, limit, leaseMs: Math.round(leaseMs) });
+    const request = { lease, limit, leaseMs: Math.round(leaseMs) };
+    const ids =
+      leg === 'forward' && maxInFlight > 0
+        ? await this.claimStatement.runForwardWithin(maxInFlight, request)
+        : await this.claimStatement.run(leg, request);
     if (ids.length === 0) return [];
     const jobs = await this.jobs.findBy({ id: In(ids), leaseToken: lease });
     return jobs.map((job) => claimOf(job, lease, leg, leaseDeadline));
+  }
+
+  /** Jobs at the LLM now, across replicas: processing, or with a forward in progress. */
+  async inFlightAtLlm(): Promise<number> {
+    const { records } = await this.sql.execute(this.claimStatement.inFlightSql, []);
+    return Number(records[0].in_flight);
+  }
+
+  /**
+   * How many jobs wait to be forwarded before this queued one, plus one; counted along idx_jobs_due up to
+   * `QUEUE_POSITION_CAP`, so a huge backlog costs no more than that.
+   */
+  async queuePosition(job: Job): Promise<number> {
+    const { records } = await this.sql.execute(this.queuePositionSql, [job.nextAttemptAt, QUEUE_POSITION_CAP]);
+    return Number(records[0].ahead) + 1;
+  }
+
+  /**
+   * The web service withdrew the job: from any status before its result is delivered or given up on, it becomes
+   * cancelled, leaseless, and (when `notifyLlm` says the LLM may hold it) with a notice to the LLM due at once.
+   * Conditional on the status read, so it races safely with callbacks and attempts: a lost race reads again.
+   * Returns the status it was cancelled from, or the status that refused it (finished jobs); 'cancelled' again when
+   * it already was.
+   */
+  async cancel(jobId: string, notifyLlm: (job: Job) => boolean): Promise<{ cancelled: boolean; from: JobStatus; job: Job }> {
+    for (;;) {
+      const job = await this.jobs.findOneBy({ id: jobId });
+      if (!job) throw new JobNotFoundError(jobId);
+      if (!CANCELLABLE_STATUSES.includes(job.status)) return { cancelled: false, from: job.status, job };
+      assertTransition(job.status, 'cancelled');
+      const noticeDue = notifyLlm(job);
+      const changes: Changes = {
+        status: 'cancelled',
+        cancelledAt: () => this.now,
+        nextAttemptAt: noticeDue ? () => this.now : null,
+        ...RELEASED,
+      };
+      if (await this.update(jobId, [job.status], changes)) return { cancelled: true, from: job.status, job };
+    }
+  }
+
+  /** The LLM has been told of the cancellation, or will not be: no further notice is due. */
+  cancelNoticeDone(claim: ClaimedJob): Promise<boolean> {
+    return this.fenced(claim, ['cancelled'], { nextAttemptAt: null, ...RELEASED });
   }
 
   /** Remembers the hash of a freshly issued callback credential before the forward carrying it is sent. */
@@ -153,7 +206,7 @@ export class JobsService {
    * round remembers how many attempts came before it.
    */
   async requeueDelivery(jobId: string): Promise<boolean> {
-    const finished: JobStatus[] = ['delivered', 'delivery_failed'];
+    const finished = [...REDELIVERABLE_STATUSES];
     finished.forEach((status) => assertTransition(status, 'delivering'));
     return this.update(jobId, finished, {
       ...deliveryDue(this.now),
@@ -199,6 +252,9 @@ export class JobsService {
     return (await this.sql.update(Job, { ...changes, updatedAt: () => this.now }, where, [id, ...from])) === 1;
   }
 }
+
+/** Queue positions are counted up to this many jobs ahead. */
+export const QUEUE_POSITION_CAP = 10_000;
 
 const WAITING_FOR_OUTCOME: JobStatus[] = ['queued', 'processing'];
 const RELEASED: Changes = { leaseToken: null, leaseExpiresAt: null };

@@ -35,7 +35,8 @@ export class LlmCallbackController {
     description:
       'Authenticated by the per-job credential the relay sent with the job: POST to the callback_url as given (it ' +
       'carries ?token=…) or send Authorization: Bearer <callback_token>. The first result wins; the same result again ' +
-      'is a no-op (status "duplicate"), a different one is 409.',
+      'is a no-op (status "duplicate"), a different one is 409. A result for a job the web service cancelled is ' +
+        'acknowledged with status "cancelled" and dropped: stop working on it and stop retrying.',
   })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })

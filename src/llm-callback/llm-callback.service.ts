@@ -7,7 +7,10 @@ import { JobTimelineService } from '../jobs/job-timeline.service';
 import { JobOutcome, JobsService } from '../jobs/jobs.service';
 import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 
-/** Records the LLM's answer: the first genuine result wins; repeats never cause a second delivery. */
+/**
+ * Records the LLM's answer: the first genuine result wins; repeats never cause a second delivery; a result for a
+ * cancelled job is acknowledged and dropped.
+ */
 @Injectable()
 export class LlmCallbackService {
   constructor(
@@ -30,6 +33,8 @@ export class LlmCallbackService {
       return { job_id: jobId, status: 'accepted' };
     }
     const current = await this.timeline.getJob(jobId);
+    // The web service withdrew the job: the LLM may stop retrying, and nothing is delivered.
+    if (current.status === 'cancelled') return { job_id: jobId, status: 'cancelled' };
     if (current.outcomeHash === outcome.outcomeHash) return { job_id: jobId, status: 'duplicate' };
     throw new ResultConflictError();
   }

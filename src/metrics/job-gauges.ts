@@ -1,8 +1,10 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { CONFIG, type RelayConfig } from '../config/config';
 import { nowMsSql } from '../database/db-clock';
+import { forwardingCountSql, statusCountSql } from '../jobs/claim-statement';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../jobs/job-status';
 import { RelayMetrics } from './relay-metrics';
 
@@ -17,6 +19,7 @@ export class JobGauges implements OnModuleInit {
   constructor(
     private readonly metrics: RelayMetrics,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
   onModuleInit(): void {
@@ -38,6 +41,30 @@ export class JobGauges implements OnModuleInit {
         }
       },
     });
+    const atLlm =
+      `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(nowMsSql(db))}) AS forwarding, ` +
+      `(${statusCountSql('processing')}) AS processing`;
+    const llmGauge = (name: string, help: string, value: (row: Record<string, unknown>) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.metrics.registry],
+        async collect() {
+          const rows: Record<string, unknown>[] | null = await db.query(atLlm).catch(() => null);
+          this.set(rows === null ? Number.NaN : value(rows[0]));
+        },
+      });
+    llmGauge('relay_llm_waiting', 'Jobs waiting to be forwarded to the LLM (queued, no forward in progress)', (row) =>
+      Number(row.queued) - Number(row.forwarding),
+    );
+    llmGauge('relay_llm_in_flight', 'Jobs at the LLM: forwarded or being forwarded, not yet called back (all replicas)', (row) =>
+      Number(row.forwarding) + Number(row.processing),
+    );
+    new Gauge({
+      name: 'relay_llm_max_in_flight',
+      help: 'LLM_MAX_IN_FLIGHT (0: no limit)',
+      registers: [this.metrics.registry],
+    }).set(this.config.llmMaxInFlight);
     new Gauge({
       name: 'relay_oldest_pending_age_seconds',
       help: 'Age of the oldest job not yet delivered or failed (0 when none)',

@@ -90,6 +90,22 @@ export class ReviewsController {
     return this.reviews.attempts(jobId);
   }
 
+  @Post(':job_id/cancel')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel a job whose result is not delivered yet',
+    description:
+      'The job ends cancelled and nothing is delivered (a delivery already on its way may still arrive). Its LLM slot ' +
+      '(LLM_MAX_IN_FLIGHT) is freed at once; if the LLM may hold it and LLM_CANCEL_PATH is set, the LLM is told. ' +
+      'Cancelling a cancelled job again answers the same.',
+  })
+  @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
+  @ApiConflictResponse({ description: 'The job is already delivered or delivery_failed (job_finished)', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
+  async cancel(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
+    return ReviewAcceptedDto.from(await this.reviews.cancel(jobId));
+  }
+
   @Post(':job_id/redeliver')
   @HttpCode(202)
   @ApiOperation({ summary: 'Deliver a finished job again (e.g. after delivery_failed)' })

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { canonicalJson, sha256Hex } from '../common/canonical-json';
-import { DomainError, IdempotencyConflictError, JobNotFinishedError } from '../common/domain-errors';
+import { DomainError, IdempotencyConflictError, JobFinishedError, JobNotFinishedError } from '../common/domain-errors';
+import { CONFIG, type RelayConfig } from '../config/config';
 import { WorkScheduler } from '../delivery/work.scheduler';
 import { Job } from '../jobs/job.entity';
 import { type JobFilter, JobTimelineService } from '../jobs/job-timeline.service';
@@ -19,6 +20,7 @@ export class ReviewsService {
     private readonly timeline: JobTimelineService,
     private readonly scheduler: WorkScheduler,
     private readonly webhookUrls: WebhookUrlPolicy,
+    @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
 
   /** Stores the job and returns at once; the forward starts right after the commit, not at the next tick. */
@@ -52,7 +54,9 @@ export class ReviewsService {
 
   async describe(jobId: string): Promise<ReviewDto> {
     const job = await this.timeline.getJob(jobId);
-    return ReviewDto.from(job, await this.timeline.lastAttempt(job.id, 'delivery'));
+    const review = ReviewDto.from(job, await this.timeline.lastAttempt(job.id, 'delivery'));
+    if (job.status === 'queued' && job.leaseToken === null) review.queue_position = await this.jobs.queuePosition(job);
+    return review;
   }
 
   async list(query: ListReviewsQueryDto): Promise<ReviewListDto> {
@@ -90,6 +94,24 @@ export class ReviewsService {
     const job = await this.timeline.getJob(jobId);
     const attempts = await this.timeline.listAttempts(job.id);
     return { job_id: job.id, items: attempts.map((attempt) => AttemptDto.from(attempt)) };
+  }
+
+  /**
+   * The web service no longer wants the review: the job ends cancelled unless its result was already delivered or
+   * given up on (409); cancelling again is a no-op. The freed LLM slot is used at once, and the LLM is told when it
+   * may hold the job and LLM_CANCEL_PATH is set.
+   */
+  async cancel(jobId: string): Promise<Pick<Job, 'id' | 'status'>> {
+    const { cancelled, from } = await this.jobs.cancel(jobId, (job) => this.llmMayHold(job));
+    if (!cancelled && from !== 'cancelled') throw new JobFinishedError(from);
+    if (cancelled) this.scheduler.kick();
+    return { id: jobId, status: 'cancelled' };
+  }
+
+  /** Forwarded (or being forwarded, or refused with an answer that may hide an accepted job). */
+  private llmMayHold(job: Job): boolean {
+    if (this.config.llmCancelPath === null) return false;
+    return job.status === 'processing' || (job.status === 'queued' && job.forwardAttempts > 0);
   }
 
   async redeliver(jobId: string): Promise<Job> {

@@ -65,8 +65,9 @@ export class CallbackAckDto {
   /** @example "job_3f9c2a7be0d14c55a1e6b0c7d8e9f012" */
   job_id: string;
   /**
-   * accepted: this call recorded the result; duplicate: the same result was already recorded (nothing changes).
+   * accepted: this call recorded the result; duplicate: the same result was already recorded (nothing changes);
+   * cancelled: the web service cancelled the job, so the result is dropped (stop retrying).
    * @example "accepted"
    */
-  status: 'accepted' | 'duplicate';
+  status: 'accepted' | 'duplicate' | 'cancelled';
 }

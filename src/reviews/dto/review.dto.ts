@@ -49,7 +49,10 @@ export class ReviewDto {
   job_id: string;
   submission_id: string;
   student_id: string | null;
-  /** queued → processing → delivering → delivered or delivery_failed */
+  /**
+   * queued → processing → delivering → delivered or delivery_failed; cancelled when the web service withdrew the job
+   * before its result was delivered.
+   */
   status: JobStatus;
   /** Null until the LLM's result (or a failure) is known. */
   ok: boolean | null;
@@ -69,6 +72,13 @@ export class ReviewDto {
   /** When the result or failure became known. */
   completed_at: string | null;
   delivered_at: string | null;
+  /** When the web service cancelled the job. */
+  cancelled_at: string | null;
+  /**
+   * Only on a single queued job (GET /v1/reviews/{job_id}) waiting for its forward: 1 when it is next. Counted up to
+   * 10,000 jobs ahead, so 10001 means at least that many.
+   */
+  queue_position?: number;
   delivery: DeliverySummaryDto;
 
   static from(job: Job, lastDelivery: DeliveryAttempt | null): ReviewDto {
@@ -88,6 +98,7 @@ export class ReviewDto {
       callback_deadline_at: isoOrNull(job.callbackDeadlineAt),
       completed_at: isoOrNull(job.outcomeAt),
       delivered_at: isoOrNull(job.deliveredAt),
+      cancelled_at: isoOrNull(job.cancelledAt),
       delivery: {
         webhook_id: webhookIdFor(job.id),
         attempts: job.deliveryAttempts,
@@ -114,8 +125,8 @@ export class ReviewListDto {
 }
 
 export class AttemptDto {
-  /** forward: relay → LLM; delivery: relay → web service. */
-  leg: 'forward' | 'delivery';
+  /** forward: relay → LLM; delivery: relay → web service; cancel: the relay told the LLM the job was cancelled. */
+  leg: 'forward' | 'delivery' | 'cancel';
   /** 1 for the first attempt of the leg; on the delivery leg it counts on across redelivery rounds. */
   attempt_no: number;
   /** Delivery round the attempt belongs to (1 = first delivery, +1 per redeliver); null for forward attempts. */
