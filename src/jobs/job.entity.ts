@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../database/columns';
+import { bigintNumber, epochMs, jsonText } from '../database/columns';
 import type { JobStatus } from './job-status';
 
 export interface FileRef {
@@ -18,6 +18,7 @@ export interface JobError {
 @Index('idx_jobs_submission', ['submissionId', 'createdAt', 'id'])
 @Index('idx_jobs_created', ['createdAt', 'id'])
 @Index('idx_jobs_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_jobs_change', ['changeSeq', 'id'])
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -112,4 +113,11 @@ export class Job {
 
   @Column({ name: 'delivered_at', type: 'bigint', nullable: true, transformer: epochMs })
   deliveredAt: number | null;
+
+  /**
+   * Orders status changes by commit for the catch-up feed: set by every write of `status` (see change-seq.ts).
+   * Other writes (leases, retries scheduled) leave it alone.
+   */
+  @Column({ name: 'change_seq', type: 'bigint', default: 0, transformer: bigintNumber })
+  changeSeq: number;
 }
