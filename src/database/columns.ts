@@ -14,3 +14,9 @@ export const jsonText: ValueTransformer = {
   to: (value: unknown) => (value === undefined ? null : JSON.stringify(value)),
   from: (value: string | null) => (value === null || value === undefined ? null : JSON.parse(value)),
 };
+
+/** A bigint counter read as a number (exact below 2^53); PostgreSQL returns bigint as a string. */
+export const bigintNumber: ValueTransformer = {
+  to: (value: number | undefined) => value,
+  from: (value: string | number | null) => (value === null || value === undefined ? null : Number(value)),
+};

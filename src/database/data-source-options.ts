@@ -8,6 +8,7 @@ import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
+import { ChangeFeed1797000000000 } from './migrations/1797000000000-change-feed';
 import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacity';
 
 /**
@@ -17,7 +18,13 @@ import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacit
 export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
 export const ENTITIES = [Job, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000, HistoryScale1796000000000, LlmCapacity1797200000000];
+export const MIGRATIONS = [
+  InitialSchema1764150000000,
+  DeliveryRounds1795750000000,
+  HistoryScale1796000000000,
+  ChangeFeed1797000000000,
+  LlmCapacity1797200000000,
+];
 
 /** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
 export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {

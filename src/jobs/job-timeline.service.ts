@@ -4,6 +4,7 @@ import { DataSource, Repository } from 'typeorm';
 import { DirectSql } from '../database/direct-sql';
 import { JobNotFoundError } from '../common/domain-errors';
 import { AttemptLeg, DeliveryAttempt } from './attempt.entity';
+import { VISIBLE_CHANGE_BOUND_SQL } from './change-seq';
 import { Job } from './job.entity';
 import { JobStatus } from './job-status';
 
@@ -26,6 +27,7 @@ export type NewAttempt = Omit<DeliveryAttempt, 'id'>;
 @Injectable()
 export class JobTimelineService {
   private readonly sql: DirectSql;
+  private readonly postgres: boolean;
 
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
@@ -33,6 +35,7 @@ export class JobTimelineService {
     @InjectDataSource() dataSource: DataSource,
   ) {
     this.sql = new DirectSql(dataSource);
+    this.postgres = dataSource.options.type === 'postgres';
   }
 
   async getJob(id: string): Promise<Job> {
@@ -81,6 +84,27 @@ export class JobTimelineService {
     }
     if (filter.createdFrom !== undefined) query.andWhere('job.createdAt >= :createdFrom', { createdFrom: filter.createdFrom });
     if (filter.createdBefore !== undefined) query.andWhere('job.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
+    return query;
+  }
+
+  /**
+   * Up to `limit` jobs whose status changed after `after` (a `(change_seq, id)` position), in commit order: one range
+   * walk of idx_jobs_change, no sort. On PostgreSQL only changes below the oldest running transaction's id, so none
+   * can commit later behind a position already given out (change-seq.ts).
+   */
+  listChanges(after: { seq: number; id: string }, limit: number): Promise<Job[]> {
+    return this.changesQuery(after, limit).getMany();
+  }
+
+  /** The feed's query. Public for plan checks. */
+  changesQuery(after: { seq: number; id: string }, limit: number) {
+    const query = this.jobs
+      .createQueryBuilder('job')
+      .where('(job.changeSeq, job.id) > (:afterSeq, :afterId)', { afterSeq: after.seq, afterId: after.id })
+      .orderBy('job.changeSeq', 'ASC')
+      .addOrderBy('job.id', 'ASC')
+      .limit(limit);
+    if (this.postgres) query.andWhere(`job.changeSeq < ${VISIBLE_CHANGE_BOUND_SQL}`);
     return query;
   }
 

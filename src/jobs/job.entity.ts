@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import { epochMs, jsonText } from '../database/columns';
+import { bigintNumber, epochMs, jsonText } from '../database/columns';
 import type { JobStatus } from './job-status';
 
 export interface FileRef {
@@ -18,6 +18,7 @@ export interface JobError {
 @Index('idx_jobs_submission', ['submissionId', 'createdAt', 'id'])
 @Index('idx_jobs_created', ['createdAt', 'id'])
 @Index('idx_jobs_status_created', ['status', 'createdAt', 'id'])
+@Index('idx_jobs_change', ['changeSeq', 'id'])
 @Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
@@ -120,4 +121,11 @@ export class Job {
   /** Cancellation notices sent to the LLM (LLM_CANCEL_PATH); while one is due, next_attempt_at says when. */
   @Column({ name: 'cancel_attempts', type: 'integer', default: 0 })
   cancelAttempts: number;
+
+  /**
+   * Orders status changes by commit for the catch-up feed: set by every write of `status` (see change-seq.ts).
+   * Other writes (leases, retries scheduled) leave it alone.
+   */
+  @Column({ name: 'change_seq', type: 'bigint', default: 0, transformer: bigintNumber })
+  changeSeq: number;
 }

@@ -7,6 +7,7 @@ import { nowMsSql } from '../database/db-clock';
 import { DirectSql } from '../database/direct-sql';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { AttemptLeg } from './attempt.entity';
+import { changeSeqSql } from './change-seq';
 import { ClaimStatement } from './claim-statement';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job, JobError } from './job.entity';
@@ -36,6 +37,8 @@ type Changes = QueryDeepPartialEntity<Job>;
 @Injectable()
 export class JobsService {
   private readonly now: string;
+  /** The feed's order of status changes; set in the same statement as every status (change-seq.ts). */
+  private readonly changeSeq: string;
 
   private readonly claimStatement: ClaimStatement;
   private readonly sql: DirectSql;
@@ -47,6 +50,7 @@ export class JobsService {
     private readonly metrics: RelayMetrics,
   ) {
     this.now = nowMsSql(dataSource);
+    this.changeSeq = changeSeqSql(dataSource, this.now);
     this.claimStatement = new ClaimStatement(dataSource);
     this.sql = new DirectSql(dataSource);
     this.queuePositionSql =
@@ -58,7 +62,8 @@ export class JobsService {
   async create(fields: NewJob): Promise<Pick<Job, 'id' | 'status'>> {
     const id = `job_${randomBytes(16).toString('hex')}`;
     const now = () => this.now;
-    await this.sql.insert(Job, { ...fields, id, status: 'queued', nextAttemptAt: now, createdAt: now, updatedAt: now });
+    const changeSeq = () => this.changeSeq;
+    await this.sql.insert(Job, { ...fields, id, status: 'queued', nextAttemptAt: now, createdAt: now, updatedAt: now, changeSeq });
     return { id, status: 'queued' };
   }
 
@@ -175,7 +180,7 @@ export class JobsService {
     const result = await this.jobs
       .createQueryBuilder()
       .update(Job)
-      .set({ ...this.outcomeChanges(outcome), ...deliveryDue(this.now), updatedAt: () => this.now })
+      .set(this.stamped({ ...this.outcomeChanges(outcome), ...deliveryDue(this.now) }))
       .where('status = :status', { status: 'processing' })
       .andWhere(`next_attempt_at <= ${this.now}`)
       .andWhere(`callback_deadline_at <= ${this.now}`)
@@ -242,14 +247,21 @@ export class JobsService {
   /** A change to a job still in one of `from` and still leased to this claim (the lease not yet expired). */
   private async fenced(claim: ClaimedJob, from: JobStatus[], changes: Changes): Promise<boolean> {
     const where = `id = ? AND status IN (${from.map(() => '?').join(', ')}) AND lease_token = ? AND lease_expires_at > ${this.now}`;
-    const changed = await this.sql.update(Job, { ...changes, updatedAt: () => this.now }, where, [claim.job.id, ...from, claim.lease]);
+    const changed = await this.sql.update(Job, this.stamped(changes), where, [claim.job.id, ...from, claim.lease]);
     return changed === 1;
   }
 
   /** A change to a job still in one of `from`. */
   private async update(id: string, from: JobStatus[], changes: Changes): Promise<boolean> {
     const where = `id = ? AND status IN (${from.map(() => '?').join(', ')})`;
-    return (await this.sql.update(Job, { ...changes, updatedAt: () => this.now }, where, [id, ...from])) === 1;
+    return (await this.sql.update(Job, this.stamped(changes), where, [id, ...from])) === 1;
+  }
+
+  /** Every write is stamped with the time; one that sets the status also takes the feed's next change_seq. */
+  private stamped(changes: Changes): Changes {
+    const stamped: Changes = { ...changes, updatedAt: () => this.now };
+    if (changes.status !== undefined) stamped.changeSeq = () => this.changeSeq;
+    return stamped;
   }
 }
 

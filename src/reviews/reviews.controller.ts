@@ -20,6 +20,7 @@ import { DomainError } from '../common/domain-errors';
 import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto } from '../common/error-body.dto';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
+import { ReviewChangesDto, ReviewChangesQueryDto } from './dto/review-changes.dto';
 import { AttemptListDto, ReviewAcceptedDto, ReviewDto, ReviewListDto } from './dto/review.dto';
 import { IntakeAdmissionGuard } from './intake-admission';
 import { ReviewsService } from './reviews.service';
@@ -72,6 +73,18 @@ export class ReviewsController {
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
     return this.reviews.list(query);
+  }
+
+  // Before ':job_id', which would otherwise take "changes" for a job id.
+  @Get('changes')
+  @ApiOperation({
+    summary: 'Jobs whose status changed after a cursor, in commit order (catch-up feed)',
+    description: 'Each job in its current state; follow next_cursor to never miss a change. See the README.',
+  })
+  @ApiBadRequestResponse({ description: 'Invalid cursor (`invalid_cursor`) or limit', type: ErrorBodyDto })
+  @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
+  changes(@Query() query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
+    return this.reviews.changes(query);
   }
 
   @Get(':job_id')

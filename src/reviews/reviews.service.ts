@@ -9,7 +9,9 @@ import { type JobFilter, JobTimelineService } from '../jobs/job-timeline.service
 import { JobsService } from '../jobs/jobs.service';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto, MAX_OFFSET } from './dto/list-reviews.dto';
+import { ReviewChangesDto, ReviewChangesQueryDto } from './dto/review-changes.dto';
 import { AttemptDto, AttemptListDto, ReviewDto, ReviewListDto } from './dto/review.dto';
+import { decodeFeedCursor, encodeFeedCursor, FEED_START } from './feed-cursor';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { WebhookUrlPolicy } from './webhook-url.policy';
 
@@ -87,6 +89,18 @@ export class ReviewsService {
       ...(total === undefined ? {} : { total }),
       offset: query.offset,
       next_offset: more && query.cursor === undefined && nextOffset <= MAX_OFFSET ? nextOffset : null,
+    };
+  }
+
+  /** The catch-up feed: jobs whose status changed after the cursor, each in its current state, and where to go on. */
+  async changes(query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
+    const after = query.after === undefined ? FEED_START : decodeFeedCursor(query.after);
+    const jobs = await this.timeline.listChanges(after, query.limit);
+    const deliveries = await this.timeline.lastAttempts(jobs.map((job) => job.id), 'delivery');
+    const last = jobs.at(-1);
+    return {
+      items: jobs.map((job) => ReviewDto.from(job, deliveries.get(job.id) ?? null)),
+      next_cursor: encodeFeedCursor(last ? { seq: last.changeSeq, id: last.id } : after),
     };
   }
 
