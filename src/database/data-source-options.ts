@@ -8,6 +8,7 @@ import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
+import { ResultContract1797100000000 } from './migrations/1797100000000-result-contract';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -16,7 +17,7 @@ import { HistoryScale1796000000000 } from './migrations/1796000000000-history-sc
 export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
 export const ENTITIES = [Job, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000, HistoryScale1796000000000];
+export const MIGRATIONS = [InitialSchema1764150000000, DeliveryRounds1795750000000, HistoryScale1796000000000, ResultContract1797100000000];
 
 /** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
 export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
