@@ -13,9 +13,6 @@ const SCHEMA_VALUED = [
 ];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-/** What a draft-07 `$ref` keeps of its siblings (which draft-07 ignores, and 2020-12 would apply): annotations and
- * the definitions other references point into. */
-const REF_KEPT = ['$ref', 'title', 'description', '$comment', 'definitions', '$defs'];
 
 /**
  * RESULT_SCHEMA as a component of the OpenAPI 3.1 document (whose dialect is 2020-12), referenced as the type of
@@ -45,7 +42,7 @@ function setResult(owner: Schema | undefined, type: Schema, description: string)
  * A copy that reads the same inside the document: `$schema` and `$id` go (the document sets the dialect, and an `$id`
  * would make tools resolve the schema's references against it), references into the schema are rebased onto the
  * component, and a draft-07 schema gets the light conversion to 2020-12 (tuple `items` → `prefixItems`,
- * `additionalItems` → `items`, `dependencies` → `dependentRequired`/`dependentSchemas`, `$ref` without siblings).
+ * `additionalItems` → `items`, `dependencies` → `dependentRequired`/`dependentSchemas`; a `$ref`'s siblings stay, as ajv applies them in both dialects).
  * Values that are data (`enum`, `const`, `default`, `examples`) are copied untouched.
  */
 export function toOpenApiSchema(resultSchema: ResultSchema): Schema {
@@ -92,9 +89,6 @@ function rebase(ref: string, id: string | null): string {
 }
 
 function toModern(schema: Schema): Schema {
-  if (typeof schema.$ref === 'string') {
-    return Object.fromEntries(Object.entries(schema).filter(([key]) => REF_KEPT.includes(key)));
-  }
   const modern = { ...schema };
   if (Array.isArray(modern.items)) {
     modern.prefixItems = modern.items;
