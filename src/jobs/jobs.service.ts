@@ -145,16 +145,11 @@ export class JobsService {
     return rejected + (await this.expireOverdue(this.outcomeChanges(outcome)));
   }
 
-  private async expireOverdue(changes: Changes, condition?: string): Promise<number> {
-    const query = this.jobs
-      .createQueryBuilder()
-      .update(Job)
-      .set({ ...changes, ...deliveryDue(this.now), updatedAt: () => this.now })
-      .where('status = :status', { status: 'processing' })
-      .andWhere(`next_attempt_at <= ${this.now}`)
-      .andWhere(`callback_deadline_at <= ${this.now}`);
-    if (condition) query.andWhere(condition);
-    return (await query.execute()).affected ?? 0;
+  /** Plain SQL: the query builder would rewrite `result` (a property name) inside the message's SQL. */
+  private expireOverdue(changes: Changes, condition?: string): Promise<number> {
+    const overdue = `status = ? AND next_attempt_at <= ${this.now} AND callback_deadline_at <= ${this.now}`;
+    const where = condition ? `${overdue} AND ${condition}` : overdue;
+    return this.sql.update(Job, { ...changes, ...deliveryDue(this.now), updatedAt: () => this.now }, where, ['processing']);
   }
 
   markDelivered(claim: ClaimedJob): Promise<boolean> {
