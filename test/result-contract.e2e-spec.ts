@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -7,6 +8,7 @@ import { canonicalJson } from '../src/common/canonical-json';
 import { closeAfterEach } from './support/cleanup';
 import { eventually, FakeServer, postJson, type RecordedRequest } from './support/fake-server';
 import { type LoopbackStack, reviewBody, startLoopbackStack, tempDir } from './support/relay';
+import { createTestDatabase, postgresReachable } from './support/postgres';
 import { RelayProcess, runUntilExit } from './support/relay-process';
 
 const REVIEW_SCHEMA = {
@@ -114,18 +116,36 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   it('tells the web service invalid_result, with what was wrong, when no valid result came by the deadline', async () => {
     const short = await startLoopbackStack({ RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5' });
     later(() => short.close());
+    await expectInvalidResultAtDeadline(short);
+  });
+
+  (postgresReachable('the result contract on PostgreSQL') ? it : it.skip)('works the same on PostgreSQL', async () => {
+    const database = await createTestDatabase();
+    later(() => database.drop());
+    const short = await startLoopbackStack({ RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5', DATABASE_URL: database.url });
+    later(() => short.close());
+    await expectInvalidResultAtDeadline(short);
+  });
+
+  async function expectInvalidResultAtDeadline(short: LoopbackStack): Promise<void> {
     const silent = await submit(short);
     const { jobId, forward } = await submit(short);
     expect((await callBack(forward, '{"ok":true,"result":{"score":-1,"feedback":"x"}}')).status).toBe(422);
+    expect((await callBack(forward, '{"ok":true,"result":{"score":"-1","feedback":"x"}}')).status).toBe(422);
+    const attempts = (await short.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    expect(attempts.filter((a: any) => a.leg === 'callback').map((a: any) => [a.attempt_no, a.error])).toEqual([
+      [1, 'result/score must be >= 0'],
+      [2, 'result/score must be number'],
+    ]);
     const delivery = await eventually(() => short.web.for(jobId)[0], 'the invalid_result delivery');
     expect(delivery.json).toMatchObject({ job_id: jobId, ok: false, result: null, error: { code: 'invalid_result' } });
-    expect(delivery.json.error.message).toMatch(/^No valid result came before the callback deadline; .*: result\/score must be >= 0$/);
+    expect(delivery.json.error.message).toMatch(/^No valid result came before the callback deadline; .*: result\/score must be number$/);
     const job = (await short.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body;
     expect(job.error).toEqual(delivery.json.error);
     // A job whose LLM never called back still times out as before.
     expect((await eventually(() => short.web.for(silent.jobId)[0], 'the timeout delivery')).json.error.code).toBe('llm_timeout');
     expect(await callBack(forward, '{"ok":true,"result":{"score":1,"feedback":"late"}}')).toMatchObject({ status: 409 });
-  });
+  }
 
   // The document of the built relay, where the Swagger CLI plugin has run (as integrators get it).
   it('publishes the schema in the OpenAPI document as the type of result', async () => {
@@ -133,7 +153,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     later(() => llm.close());
     const relay = await RelayProcess.start({ RESULT_SCHEMA: schemaFile, LLM_API_URL: llm.url, DATABASE_URL: `sqlite:///${dir}/built.db` });
     later(() => relay.kill());
-    const doc = await (await fetch(`${relay.url}/docs-json`)).json();
+    const doc: any = await (await fetch(`${relay.url}/docs-json`)).json();
     await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
     const schemas = doc.components.schemas;
     const ref = '#/components/schemas/ReviewResult';
@@ -146,11 +166,16 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(schemas.LlmCallbackDto.properties.result.$ref).toBe(ref);
     expect(doc.webhooks.reviewResult.post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/DeliveryPayloadDto');
     expect(doc.paths['/v1/llm/callback/{job_id}'].post.responses['422']).toBeDefined();
+    fs.writeFileSync(`${dir}/openapi.json`, JSON.stringify(doc));
+    const cli = path.resolve(__dirname, '../node_modules/.bin/redocly');
+    const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
+    const lint = execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], { env, stdio: 'pipe' });
+    expect(lint.toString()).not.toMatch(/^error/m);
 
     // A job with its result, as the built relay answers it, matches the document's ReviewDto, ReviewResult included.
     const { json: created } = await postJson(`${relay.url}/v1/reviews`, reviewBody(`${stack.web.url}/hook`));
     expect((await postJson(`${relay.url}/simulate-llm/${created.job_id}`, { ok: true, result: { score: 0.5, feedback: 'fine' } })).status).toBe(200);
-    const job = await (await fetch(`${relay.url}/v1/reviews/${created.job_id}`)).json();
+    const job: any = await (await fetch(`${relay.url}/v1/reviews/${created.job_id}`)).json();
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     ajv.addSchema({ $id: 'openapi', components: doc.components });
