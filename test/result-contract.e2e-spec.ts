@@ -91,6 +91,8 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(await callBack(forward, '{"ok":true,"result":{"score":7}}')).toMatchObject({ status: 409, json: { code: 'result_already_recorded' } });
     const after = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
     expect(after.filter((a: any) => a.leg === 'callback')).toHaveLength(2);
+    const metrics = (await stack.relay.http.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^relay_callbacks_total\{result="rejected"\} 2$/m);
   });
 
   it('checks the credential first, and does not check ok:false callbacks', async () => {
