@@ -4,6 +4,8 @@ import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
 import { CALLBACK_BEARER_SCHEME, CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
 import { DeliveryPayloadDto } from './delivery/dto/delivery-payload.dto';
 import { tightenSchemas } from './common/openapi-schema';
+import { publishResultSchema } from './common/result-schema-openapi';
+import { CONFIG, type RelayConfig } from './config/config';
 
 const SIGNATURE_HEADERS = [
   ['X-Signature', 'sha256=<hex HMAC-SHA256(CALLBACK_HMAC_SECRET, raw body)>', 'sha256=5d41402abc4b2a76b9719d911017c592'],
@@ -35,6 +37,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [DeliveryPayloadDto] });
   tightenSchemas(document);
+  // After tightening: the user's schema is published as written, not closed to unknown fields by tightenSchemas.
+  const { resultSchema } = app.get<RelayConfig>(CONFIG);
+  if (resultSchema) publishResultSchema(document, resultSchema);
   document.webhooks = {
     reviewResult: {
       post: {

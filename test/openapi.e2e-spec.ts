@@ -46,7 +46,7 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
       'get /v1/reviews/{job_id}': ['200', '401', '404', '503'],
       'get /v1/reviews/{job_id}/attempts': ['200', '401', '404', '503'],
       'post /v1/reviews/{job_id}/redeliver': ['202', '401', '404', '409', '503'],
-      'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415', '503'],
+      'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415', '422', '503'],
     };
     for (const [path, operations] of Object.entries<any>(doc.paths)) {
       for (const [method, operation] of Object.entries<any>(operations)) {

@@ -35,6 +35,17 @@ export class ResultConflictError extends DomainError {
   }
 }
 
+export class InvalidResultError extends DomainError {
+  constructor(problems: string[]) {
+    super(
+      422,
+      'invalid_result',
+      'The result does not match the result schema: send a corrected result before the callback deadline',
+      problems,
+    );
+  }
+}
+
 export class JobNotFinishedError extends DomainError {
   constructor(status: string) {
     super(409, 'job_not_finished', `Only delivered or delivery_failed jobs can be redelivered (this job is ${status})`);

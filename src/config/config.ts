@@ -6,6 +6,7 @@ import {
   postgresUrlProblems,
 } from '../database/database-url';
 import { ConfigReader } from './config-reader';
+import { readResultSchema, type ResultSchema } from './result-schema';
 
 export const CONFIG = Symbol('RELAY_CONFIG');
 export const DEFAULT_HMAC_SECRET = 'dev-secret';
@@ -62,6 +63,8 @@ export interface RelayConfig {
   /** Finished jobs older than this are deleted; 0 keeps them forever. */
   jobRetentionDays: number;
   retentionSweepIntervalMs: number;
+  /** RESULT_SCHEMA: what a successful result must match; null accepts any JSON value. */
+  resultSchema: ResultSchema | null;
 }
 
 /**
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     intakeMaxEventLoopDelayMs: r.int('INTAKE_MAX_EVENT_LOOP_DELAY_MS', 0, 0, 60_000),
     jobRetentionDays: r.number('JOB_RETENTION_DAYS', 30, 0, 36_500),
     retentionSweepIntervalMs: Math.round(r.number('RETENTION_SWEEP_INTERVAL_SECONDS', 600, 0.05, 86_400) * 1000),
+    resultSchema: readResultSchema(r),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

@@ -9,6 +9,7 @@ import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-s
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
 import { ChangeFeed1797000000000 } from './migrations/1797000000000-change-feed';
+import { ResultContract1797100000000 } from './migrations/1797100000000-result-contract';
 import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacity';
 
 /**
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   DeliveryRounds1795750000000,
   HistoryScale1796000000000,
   ChangeFeed1797000000000,
+  ResultContract1797100000000,
   LlmCapacity1797200000000,
 ];
 

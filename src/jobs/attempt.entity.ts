@@ -1,12 +1,18 @@
 import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 import { epochMs } from '../database/columns';
 
-/** forward: relay → LLM; delivery: relay → web service; cancel: the relay tells the LLM a job was cancelled. */
+/** The legs the scheduler claims and retries: forward (relay → LLM), delivery (relay → web service), cancel (the relay
+ * tells the LLM a job was cancelled). */
 export type AttemptLeg = 'forward' | 'delivery' | 'cancel';
-/** success: done; retry: another attempt is scheduled; failed: this leg gave up; stale: the lease was lost meanwhile. */
-export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale';
+/** A timeline row's leg: an outbound leg, or `callback` for a result the relay refused (it broke RESULT_SCHEMA). */
+export type TimelineLeg = AttemptLeg | 'callback';
+/**
+ * success: done; retry: another attempt is scheduled; failed: this leg gave up; stale: the lease was lost meanwhile;
+ * rejected: a callback's result was refused.
+ */
+export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
 
-/** One row per outbound attempt of either leg, for the job's timeline. */
+/** One row per outbound attempt of either leg, and per refused callback result, for the job's timeline. */
 @Entity({ name: 'delivery_attempts' })
 @Index('idx_attempts_job', ['jobId', 'id'])
 export class DeliveryAttempt {
@@ -17,13 +23,13 @@ export class DeliveryAttempt {
   jobId: string;
 
   @Column({ type: 'varchar', length: 10 })
-  leg: AttemptLeg;
+  leg: TimelineLeg;
 
   /** Counts on across delivery rounds, so a redelivery's first attempt after seven is number 8. */
   @Column({ name: 'attempt_no', type: 'integer' })
   attemptNo: number;
 
-  /** The delivery round (1 = first delivery, +1 per redeliver); null on the forward leg. */
+  /** The delivery round (1 = first delivery, +1 per redeliver); null on the other legs. */
   @Column({ name: 'delivery_round', type: 'integer', nullable: true })
   round: number | null;
 

@@ -2,7 +2,7 @@ import { canonicalJson, sha256Hex } from '../common/canonical-json';
 import type { JobError } from './job.entity';
 import type { JobOutcome } from './jobs.service';
 
-export type FailureCode = 'forward_failed' | 'llm_timeout' | 'llm_error';
+export type FailureCode = 'forward_failed' | 'llm_timeout' | 'llm_error' | 'invalid_result';
 
 /** An outcome and its fingerprint: a repeated callback with the same fingerprint is the same result. */
 export function outcomeOf(ok: boolean, result: unknown, error: JobError | null): JobOutcome {
@@ -14,6 +14,9 @@ export function outcomeOf(ok: boolean, result: unknown, error: JobError | null):
     outcomeHash: sha256Hex(canonicalJson({ ok, result: normalisedResult, error })),
   };
 }
+
+/** How an `invalid_result` failure's message begins; the latest rejection's description follows (see JobsService). */
+export const INVALID_RESULT_MESSAGE = 'No valid result came before the callback deadline; the last result broke the result schema: ';
 
 export function failureOutcome(code: FailureCode, message: string): JobOutcome {
   return outcomeOf(false, null, { code, message });

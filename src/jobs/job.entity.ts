@@ -72,6 +72,14 @@ export class Job {
   @Column({ name: 'callback_token_hashes', type: 'text', default: '' })
   callbackTokenHashes: string;
 
+  /** Why the latest result was refused (it broke RESULT_SCHEMA); null while none was. */
+  @Column({ name: 'result_rejection', type: 'varchar', length: 1000, nullable: true })
+  resultRejection: string | null;
+
+  /** Results refused for breaking RESULT_SCHEMA. */
+  @Column({ name: 'result_rejections', type: 'integer', default: 0 })
+  resultRejections: number;
+
   @Column({ name: 'forward_attempts', type: 'integer', default: 0 })
   forwardAttempts: number;
 

@@ -12,6 +12,7 @@ import { ClaimStatement } from './claim-statement';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job, JobError } from './job.entity';
 import { JobNotFoundError } from '../common/domain-errors';
+import { failureOutcome, INVALID_RESULT_MESSAGE } from './job-outcome';
 import { assertTransition, CANCELLABLE_STATUSES, canTransition, JobStatus, REDELIVERABLE_STATUSES } from './job-status';
 
 export interface JobOutcome {
@@ -165,6 +166,21 @@ export class JobsService {
     return this.update(jobId, waiting, { ...this.outcomeChanges(outcome), ...deliveryDue(this.now) });
   }
 
+  /**
+   * A result that broke RESULT_SCHEMA, while the job still waits for an outcome (the LLM may send a corrected one
+   * before the deadline): one conditional UPDATE keeping the reason and counting refusals. Returns the count, or
+   * null when the job is not waiting (unknown, or its outcome already recorded).
+   */
+  async recordRejectedResult(jobId: string, description: string): Promise<number | null> {
+    const waiting = WAITING_FOR_OUTCOME.map(() => '?').join(', ');
+    const { records } = await this.sql.execute(
+      `UPDATE jobs SET result_rejection = ?, result_rejections = result_rejections + 1, updated_at = ${this.now} ` +
+        `WHERE id = ? AND status IN (${waiting}) RETURNING result_rejections`,
+      [description, jobId, ...WAITING_FOR_OUTCOME],
+    );
+    return records.length === 1 ? Number(records[0].result_rejections) : null;
+  }
+
   /** Forward exhausted or refused: fenced by the forward's lease. */
   failForward(claim: ClaimedJob, outcome: JobOutcome): Promise<boolean> {
     assertTransition('queued', 'delivering');
@@ -173,19 +189,25 @@ export class JobsService {
 
   /**
    * Jobs whose callback did not come in time end as failures; returns how many. While a job is processing its
-   * next_attempt_at is the callback deadline, so idx_jobs_due finds the overdue ones without scanning the rest.
+   * next_attempt_at is the callback deadline, so idx_jobs_due finds the overdue ones without scanning the rest. Jobs
+   * whose LLM did call back, but only with results that broke RESULT_SCHEMA, end as invalid_result with the reason
+   * the latest one was refused (first, so the second statement finds only the silent ones).
    */
   async expireCallbacks(outcome: JobOutcome): Promise<number> {
     assertTransition('processing', 'delivering');
-    const result = await this.jobs
-      .createQueryBuilder()
-      .update(Job)
-      .set(this.stamped({ ...this.outcomeChanges(outcome), ...deliveryDue(this.now) }))
-      .where('status = :status', { status: 'processing' })
-      .andWhere(`next_attempt_at <= ${this.now}`)
-      .andWhere(`callback_deadline_at <= ${this.now}`)
-      .execute();
-    return result.affected ?? 0;
+    const invalid = {
+      ...this.outcomeChanges(INVALID_RESULT),
+      errorMessage: () => `${sqlString(INVALID_RESULT_MESSAGE)} || result_rejection`,
+    };
+    const rejected = await this.expireOverdue(invalid, 'result_rejection IS NOT NULL');
+    return rejected + (await this.expireOverdue(this.outcomeChanges(outcome)));
+  }
+
+  /** Plain SQL: the query builder would rewrite `result` (a property name) inside the message's SQL. */
+  private expireOverdue(changes: Changes, condition?: string): Promise<number> {
+    const overdue = `status = ? AND next_attempt_at <= ${this.now} AND callback_deadline_at <= ${this.now}`;
+    const where = condition ? `${overdue} AND ${condition}` : overdue;
+    return this.sql.update(Job, this.stamped({ ...changes, ...deliveryDue(this.now) }), where, ['processing']);
   }
 
   markDelivered(claim: ClaimedJob): Promise<boolean> {
@@ -269,7 +291,13 @@ export class JobsService {
 export const QUEUE_POSITION_CAP = 10_000;
 
 const WAITING_FOR_OUTCOME: JobStatus[] = ['queued', 'processing'];
+/** The hash fingerprints the failure's kind; the message itself is completed in SQL per job. */
+const INVALID_RESULT = failureOutcome('invalid_result', INVALID_RESULT_MESSAGE);
 const RELEASED: Changes = { leaseToken: null, leaseExpiresAt: null };
+
+function sqlString(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
 
 /** Delivery due now, as the first round: the outcome is recorded once (a redeliver sets its own round). */
 function deliveryDue(now: string): Changes {

@@ -4,7 +4,7 @@ import { DomainError } from '../common/domain-errors';
 import { CallbackResult, RelayMetrics } from '../metrics/relay-metrics';
 import type { CallbackAckDto } from './dto/llm-callback.dto';
 
-const BY_STATUS: Record<number, CallbackResult> = { 400: 'invalid', 401: 'unauthorized', 404: 'not_found', 409: 'conflict' };
+const BY_STATUS: Record<number, CallbackResult> = { 400: 'invalid', 401: 'unauthorized', 404: 'not_found', 409: 'conflict', 422: 'rejected' };
 
 /** Counts every callback by result, including those refused by validation before the handler runs. */
 @Injectable()

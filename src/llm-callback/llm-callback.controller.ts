@@ -10,8 +10,9 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { ErrorBodyDto } from '../common/error-body.dto';
+import { ErrorBodyDto, INVALID_RESULT_RESPONSE } from '../common/error-body.dto';
 import { CallbackMetricsInterceptor } from './callback-metrics.interceptor';
 import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 import { LlmCallbackService } from './llm-callback.service';
@@ -36,7 +37,9 @@ export class LlmCallbackController {
       'Authenticated by the per-job credential the relay sent with the job: POST to the callback_url as given (it ' +
       'carries ?token=…) or send Authorization: Bearer <callback_token>. The first result wins; the same result again ' +
       'is a no-op (status "duplicate"), a different one is 409. A result for a job the web service cancelled is ' +
-        'acknowledged with status "cancelled" and dropped: stop working on it and stop retrying.',
+      'acknowledged with status "cancelled" and dropped: stop working on it and stop retrying. With RESULT_SCHEMA ' +
+      'set, an ok result must match ReviewResult: one that does not is refused with 422 invalid_result, its details ' +
+      'listing what is wrong, and a corrected result may be sent until the callback deadline.',
   })
   @ApiBadRequestResponse({ description: 'Invalid body', type: ErrorBodyDto })
   @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })
@@ -44,6 +47,7 @@ export class LlmCallbackController {
   @ApiUnauthorizedResponse({ description: 'Missing or wrong callback credential', type: ErrorBodyDto })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
+  @ApiUnprocessableEntityResponse(INVALID_RESULT_RESPONSE)
   @ApiServiceUnavailableResponse({
     description: 'The database does not answer (database_unavailable): nothing was recorded; call back again after Retry-After',
     type: ErrorBodyDto,

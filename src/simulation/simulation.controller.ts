@@ -12,10 +12,11 @@ import {
   ApiServiceUnavailableResponse,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
 import { SimulationDisabledError } from '../common/domain-errors';
-import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto } from '../common/error-body.dto';
+import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto, INVALID_RESULT_RESPONSE } from '../common/error-body.dto';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { SIMULATED_LLM_PREFIX } from '../delivery/llm-server.client';
 import { CallbackAckDto } from '../llm-callback/dto/llm-callback.dto';
@@ -52,6 +53,7 @@ export class SimulationController {
   @ApiResponse({ status: 413, description: 'Body over CALLBACK_MAX_BODY_BYTES', type: ErrorBodyDto })
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
+  @ApiUnprocessableEntityResponse(INVALID_RESULT_RESPONSE)
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   simulate(@Param('job_id') jobId: string, @Body() body: SimulateLlmDto = {}): Promise<CallbackAckDto> {
     if (!this.config.simulationEnabled) throw new SimulationDisabledError();

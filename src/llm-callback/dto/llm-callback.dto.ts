@@ -30,7 +30,8 @@ export class LlmCallbackDto {
   ok: boolean;
 
   /**
-   * The review, passed to the web service as is (any JSON value).
+   * The review, passed to the web service as is (any JSON value; with RESULT_SCHEMA set, an ok result must match it,
+   * and the document types it as ReviewResult).
    * @example {"score": 0.86, "feedback": "Clear structure; the conclusion needs evidence."}
    */
   @ResultField()

@@ -21,10 +21,12 @@ export class ReviewAcceptedDto {
 
 export class JobErrorDto {
   /**
-   * Why the review has no result.
+   * Why the review has no result: forward_failed (the LLM server never accepted the job), llm_timeout (no callback
+   * before the deadline), llm_error (the LLM reported a failure), invalid_result (no result matching the result
+   * schema before the deadline; the message says what was wrong with the last one).
    * @example "llm_timeout"
    */
-  code: 'forward_failed' | 'llm_timeout' | 'llm_error';
+  code: 'forward_failed' | 'llm_timeout' | 'llm_error' | 'invalid_result';
   /** @example "The LLM did not call back within 900 seconds" */
   message: string;
 }
@@ -125,18 +127,27 @@ export class ReviewListDto {
 }
 
 export class AttemptDto {
-  /** forward: relay → LLM; delivery: relay → web service; cancel: the relay told the LLM the job was cancelled. */
-  leg: 'forward' | 'delivery' | 'cancel';
-  /** 1 for the first attempt of the leg; on the delivery leg it counts on across redelivery rounds. */
+  /**
+   * forward: relay → LLM; delivery: relay → web service; cancel: the relay told the LLM the job was cancelled;
+   * callback: a result from the LLM that the relay refused because it broke the result schema (RESULT_SCHEMA).
+   */
+  leg: 'forward' | 'delivery' | 'cancel' | 'callback';
+  /**
+   * 1 for the first attempt of the leg; on the delivery leg it counts on across redelivery rounds; on the callback
+   * leg, the number of results refused so far.
+   */
   attempt_no: number;
-  /** Delivery round the attempt belongs to (1 = first delivery, +1 per redeliver); null for forward attempts. */
+  /** Delivery round the attempt belongs to (1 = first delivery, +1 per redeliver); null on the other legs. */
   round: number | null;
-  /** URL called (query strings redacted). */
+  /** URL called (query strings redacted); on the callback leg, the callback's path (never its credential). */
   target: string;
   /** HTTP status, or null when no answer came. */
   status_code: number | null;
-  /** success, retry (another attempt scheduled), failed (leg gave up) or stale (lease lost meanwhile). */
-  outcome: 'success' | 'retry' | 'failed' | 'stale';
+  /**
+   * success, retry (another attempt scheduled), failed (leg gave up), stale (lease lost meanwhile), or rejected (a
+   * callback's result was refused with 422: error says why).
+   */
+  outcome: 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
   error: string | null;
   duration_ms: number;
   started_at: string;
