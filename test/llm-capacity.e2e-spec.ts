@@ -1,3 +1,6 @@
+import { DataSource } from 'typeorm';
+import { nowMsSql } from '../src/database/db-clock';
+import { ClaimStatement } from '../src/jobs/claim-statement';
 import { capacityLlm, gaugeValue } from './support/capacity-llm';
 import { eventually, FakeServer } from './support/fake-server';
 import { createTestDatabase, postgresReachable } from './support/postgres';
@@ -55,6 +58,16 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
     ids.forEach((id, intakeOrder) => expect(Math.abs(capacity.state.accepted.indexOf(id) - intakeOrder)).toBeLessThan(3));
   });
 
+  it('counts the jobs at the LLM from idx_jobs_forwarding alone, not by walking the queued backlog', async () => {
+    llm = await FakeServer.start(() => ({ status: 202 }));
+    relay = await startRelay({ LLM_API_URL: llm.url, LLM_MAX_IN_FLIGHT: '2' });
+    const db = relay.app.get(DataSource);
+    const plan: { detail: string }[] = await db.query(`EXPLAIN QUERY PLAN ${new ClaimStatement(db).inFlightSql}`);
+    const details = plan.map((row) => row.detail).join('\n');
+    expect(details).toMatch(/USING (COVERING )?INDEX idx_jobs_forwarding/);
+    expect(details).not.toMatch(/idx_jobs_status_created|SCAN jobs/);
+  });
+
   it('frees a slot at once when a callback comes in, not at the next tick', async () => {
     const capacity = capacityLlm(1, 30);
     llm = await FakeServer.start(capacity.handler);
@@ -110,6 +123,24 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
 });
 
 (postgresReachable('the LLM capacity test on PostgreSQL') ? describe : describe.skip)('LLM_MAX_IN_FLIGHT across replicas on PostgreSQL', () => {
+  it("bounds a due-work scan by the database clock, so jobs not yet due are not read", async () => {
+    const database = await createTestDatabase();
+    const relay = await startRelay({ DATABASE_URL: database.url, LLM_API_URL: 'http://127.0.0.1:9' });
+    try {
+      const db = relay.app.get(DataSource);
+      const plan: { 'QUERY PLAN': string }[] = await db.query(
+        `EXPLAIN SELECT id FROM jobs WHERE status = 'cancelled' AND next_attempt_at <= ${nowMsSql(db)} ORDER BY next_attempt_at LIMIT 5`,
+      );
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      // The clock is an InitPlan, evaluated once, so it bounds the index scan instead of filtering row by row.
+      expect(text).toMatch(/Index Cond: \(\(\(status\)::text = 'cancelled'::text\) AND \(next_attempt_at <= \$\d\)\)/);
+      expect(text).not.toMatch(/Filter: .*clock_timestamp/);
+    } finally {
+      await relay.close();
+      await database.drop();
+    }
+  });
+
   it('keeps the jobs at the LLM within the limit for two replicas together', async () => {
     const database = await createTestDatabase();
     const capacity = capacityLlm(4, 120);

@@ -38,7 +38,7 @@ export class ClaimStatement {
       delivery: build('delivery', now, this.postgres),
       cancel: build('cancel', now, this.postgres),
     };
-    this.inFlightSql = `SELECT (${statusCountSql('processing')}) + (${forwardingCountSql(now)}) AS in_flight`;
+    this.inFlightSql = `SELECT (${statusCountSql('processing')}) + (${forwardingCountSql(now, this.postgres)}) AS in_flight`;
     this.direct = new DirectSql(dataSource);
   }
 
@@ -81,11 +81,14 @@ export function statusCountSql(status: JobStatus): string {
 }
 
 /**
- * Jobs whose forward is in progress (queued and under a live lease). The literals, not parameters, let SQLite see
- * that this is idx_jobs_forwarding's own predicate, so only that small index is read.
+ * Jobs whose forward is in progress (queued and under a live lease), read from idx_jobs_forwarding, which holds only
+ * those rows: at most LLM_MAX_IN_FLIGHT entries, whatever the backlog. SQLite, planning without statistics, would
+ * rather walk every queued job through idx_jobs_status_created, so it is told which index to use (the literals let it
+ * see that the query implies the index's predicate); PostgreSQL picks the partial index itself.
  */
-export function forwardingCountSql(now: string): string {
-  return `SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND lease_token IS NOT NULL AND lease_expires_at > ${now}`;
+export function forwardingCountSql(now: string, postgres: boolean): string {
+  const from = postgres ? 'jobs' : 'jobs INDEXED BY idx_jobs_forwarding';
+  return `SELECT COUNT(*) FROM ${from} WHERE status = 'queued' AND lease_token IS NOT NULL AND lease_expires_at > ${now}`;
 }
 
 function build(leg: AttemptLeg, now: string, postgres: boolean): string {

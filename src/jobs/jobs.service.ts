@@ -56,7 +56,7 @@ export class JobsService {
     this.sql = new DirectSql(dataSource);
     this.queuePositionSql =
       'SELECT COUNT(*) AS ahead FROM (SELECT 1 FROM jobs ' +
-      "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL LIMIT ?) AS waiting";
+      "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL ORDER BY next_attempt_at LIMIT ?) AS waiting";
   }
 
   /** Stores a new job, due for forwarding at once (one INSERT; nothing is read back). */
@@ -121,7 +121,11 @@ export class JobsService {
         nextAttemptAt: noticeDue ? () => this.now : null,
         ...RELEASED,
       };
-      if (await this.update(jobId, [job.status], changes)) return { cancelled: true, from: job.status, job };
+      // Also conditional on the forward count read: a forward claimed meanwhile makes this read again, and decide
+      // again whether the LLM must be told.
+      const where = 'id = ? AND status = ? AND forward_attempts = ?';
+      const changed = await this.sql.update(Job, this.stamped(changes), where, [jobId, job.status, job.forwardAttempts]);
+      if (changed === 1) return { cancelled: true, from: job.status, job };
     }
   }
 

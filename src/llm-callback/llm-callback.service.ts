@@ -12,6 +12,11 @@ import { CallbackAckDto, LlmCallbackDto } from './dto/llm-callback.dto';
 const MAX_REJECTION_LENGTH = 880;
 /** An attempt row's error holds 500 characters. */
 const MAX_ATTEMPT_ERROR_LENGTH = 500;
+/**
+ * Refused results recorded in a job's timeline (and logged); past this an LLM looping on 422 until the deadline
+ * still gets its answer and the job still keeps the latest reason and the count, but adds no more rows.
+ */
+export const MAX_RECORDED_REJECTIONS = 20;
 
 /**
  * Records the LLM's answer: the first genuine result wins; repeats never cause a second delivery; a result for a
@@ -58,6 +63,7 @@ export class LlmCallbackService {
     const description = clip(problems.join('; '), MAX_REJECTION_LENGTH);
     const rejections = await this.jobs.recordRejectedResult(jobId, description);
     if (rejections === null) return this.answerRepeat(jobId, outcome);
+    if (rejections > MAX_RECORDED_REJECTIONS) throw new InvalidResultError(problems);
     await this.timeline.recordAttempt({
       jobId,
       leg: 'callback',

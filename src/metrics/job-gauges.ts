@@ -42,15 +42,24 @@ export class JobGauges implements OnModuleInit {
       },
     });
     const atLlm =
-      `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(nowMsSql(db))}) AS forwarding, ` +
+      `SELECT (${statusCountSql('queued')}) AS queued, ` +
+      `(${forwardingCountSql(nowMsSql(db), db.options.type === 'postgres')}) AS forwarding, ` +
       `(${statusCountSql('processing')}) AS processing`;
+    // Both LLM gauges come from one read per scrape: the second collect within a second reuses the first's answer.
+    let lastRead: { at: number; rows: Promise<Record<string, unknown>[] | null> } | null = null;
+    const readAtLlm = () => {
+      if (lastRead === null || Date.now() - lastRead.at > 1000) {
+        lastRead = { at: Date.now(), rows: db.query(atLlm).catch(() => null) };
+      }
+      return lastRead.rows;
+    };
     const llmGauge = (name: string, help: string, value: (row: Record<string, unknown>) => number) =>
       new Gauge({
         name,
         help,
         registers: [this.metrics.registry],
         async collect() {
-          const rows: Record<string, unknown>[] | null = await db.query(atLlm).catch(() => null);
+          const rows = await readAtLlm();
           this.set(rows === null ? Number.NaN : value(rows[0]));
         },
       });
