@@ -46,20 +46,20 @@ export function FailedDeliveries({ api, onUnauthorized }) {
       <button type="button" class="secondary" onClick=${reload}>Refresh</button>
     </div>
     ${loading && !data ? html`<p class="loading">Loading…</p>` : items.length === 0 ? html`<p class="empty">No failed deliveries${cursor ? ' on this page' : ''}.</p>` : html`
-    <div class="table-wrap"><table class="jobs failed-jobs">
+    <div class="table-wrap"><table class="stack jobs failed-jobs">
       <thead><tr><th scope="col"><span class="sr-only">Select</span></th><th scope="col">Job</th><th scope="col">Submission</th>
         <th scope="col">Receiver's last answer</th><th scope="col">When</th><th scope="col">Attempts</th><th scope="col">Action</th></tr></thead>
       <tbody>
         ${items.map((job) => {
           const result = results[job.job_id];
           return html`<tr data-job=${job.job_id}>
-            <td><input type="checkbox" aria-label=${`Select ${job.job_id}`} checked=${selected.has(job.job_id)} onChange=${() => toggle(job.job_id)} /></td>
-            <td><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
-            <td>${job.submission_id}</td>
-            <td class="answer">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
-            <td><time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}>${formatRelative(job.delivery.last_attempt_at, now)}</time></td>
-            <td>${job.delivery.attempts} in ${job.delivery.rounds} round${job.delivery.rounds === 1 ? '' : 's'}</td>
-            <td class="action">
+            <td data-label="Select"><input type="checkbox" aria-label=${`Select ${job.job_id}`} checked=${selected.has(job.job_id)} onChange=${() => toggle(job.job_id)} /></td>
+            <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
+            <td data-label="Submission">${job.submission_id}</td>
+            <td data-label="Last answer" class="answer">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
+            <td data-label="When"><time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}>${formatRelative(job.delivery.last_attempt_at, now)}</time></td>
+            <td data-label="Attempts">${job.delivery.attempts} in ${job.delivery.rounds} round${job.delivery.rounds === 1 ? '' : 's'}</td>
+            <td data-label="Action" class="action">
               <button type="button" aria-label=${`Redeliver ${job.job_id}`} onClick=${() => redeliver([job.job_id])} disabled=${result && result.tone === 'busy'}>Redeliver</button>
               ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
             </td>

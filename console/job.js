@@ -22,19 +22,19 @@ function Lifecycle({ job }) {
 
 function Timeline({ attempts }) {
   if (attempts.length === 0) return html`<p class="empty">No attempts yet.</p>`;
-  return html`<div class="table-wrap"><table class="timeline">
+  return html`<div class="table-wrap"><table class="stack timeline">
     <thead><tr><th scope="col">Time</th><th scope="col">Leg</th><th scope="col">#</th><th scope="col">Target</th>
       <th scope="col">Answer</th><th scope="col">Outcome</th><th scope="col">Duration</th></tr></thead>
     <tbody>
       ${attempts.map(
         (a) => html`<tr class=${`leg-${a.leg} outcome-${a.outcome}`}>
-          <td><time datetime=${a.started_at}>${formatTime(a.started_at)}</time></td>
-          <td>${a.leg}</td>
-          <td>${a.attempt_no}${a.round ? html` <span class="muted">(round ${a.round})</span>` : ''}</td>
-          <td class="mono target">${a.target}</td>
-          <td>${formatAnswer(a.status_code, a.error)}</td>
-          <td><span class=${`badge outcome-${a.outcome}`}>${a.outcome}</span></td>
-          <td>${formatDuration(a.duration_ms)}</td>
+          <td data-label="Time"><time datetime=${a.started_at}>${formatTime(a.started_at)}</time></td>
+          <td data-label="Leg">${a.leg}</td>
+          <td data-label="#">${a.attempt_no}${a.round ? html` <span class="muted">(round ${a.round})</span>` : ''}</td>
+          <td data-label="Target" class="mono target">${a.target}</td>
+          <td data-label="Answer">${formatAnswer(a.status_code, a.error)}</td>
+          <td data-label="Outcome"><span class=${`badge outcome-${a.outcome}`}>${a.outcome}</span></td>
+          <td data-label="Duration">${formatDuration(a.duration_ms)}</td>
         </tr>`,
       )}
     </tbody>
