@@ -143,7 +143,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await row.waitFor();
     expect(await row.locator('.answer').textContent()).toBe('HTTP 500');
     await expect(row.locator('time').textContent()).resolves.toMatch(/ago$/);
-    await screenshots(page, 'failed');
+    await screenshots(page, 'failed-one');
 
     stack.receiver.status = 200;
     await row.getByRole('button', { name: `Redeliver ${jobId}` }).click();
@@ -166,6 +166,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       expect(stack.web.for(jobId)).toHaveLength(2);
     }
     expect(await page.getByRole('button', { name: /Redeliver selected/ }).textContent()).toBe('Redeliver selected (0)');
+    await screenshots(page, 'failed');
   });
 
   it('finds jobs by submission id and by job id, and pages through a status with next_cursor', async () => {
