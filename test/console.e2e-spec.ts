@@ -222,7 +222,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await until(page, '[data-job-status]', 'delivered', 'the job page');
     const rows = page.locator('table.timeline tbody tr');
     expect(await rows.count()).toBe(attempts.length);
-    const shown = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent?.trim())));
+    const shown = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent?.trim())));
     expect(shown.map((cells) => `${cells[1]} ${cells[5]}`)).toEqual(attempts.map((a: { leg: string; outcome: string }) => `${a.leg} ${a.outcome}`));
     expect(shown[0][4]).toBe('HTTP 500');
     expect(shown[2][4]).toBe('HTTP 500');
@@ -292,9 +292,9 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     expect(apiCalls.length).toBeGreaterThan(3);
     for (const call of apiCalls) expect(call.url).not.toMatch(/console-key|not-a-key/);
     expect(apiCalls.filter((r) => r.apiKey === 'console-key-2').length).toBeGreaterThan(1);
-    await expect(page.evaluate(() => document.cookie)).resolves.toBe('');
-    await expect(page.evaluate(() => sessionStorage.getItem('relay-console-api-key'))).resolves.toBe('console-key-2');
-    await expect(page.evaluate(() => localStorage.length)).resolves.toBe(0);
+    await expect(page.evaluate('document.cookie')).resolves.toBe('');
+    await expect(page.evaluate("sessionStorage.getItem('relay-console-api-key')")).resolves.toBe('console-key-2');
+    await expect(page.evaluate('localStorage.length')).resolves.toBe(0);
 
     // The key is kept for the tab: a reload asks for nothing.
     await page.reload();

@@ -48,7 +48,7 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.setViewportSize(PHONE);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
   // Nothing may stick out sideways at phone width but the tables, which scroll in their own box.
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   await page.setViewportSize(DESKTOP);
   if (overflow > 0) throw new Error(`${name}: the page is ${overflow} px wider than a phone's screen`);
 }
