@@ -350,6 +350,10 @@ describe('serving the console', () => {
     expect(page.text).not.toMatch(/(src|href)="\//);
     expect(page.text).not.toMatch(/<script>|<style|style=/);
     expect((await relay.http.get('/console/app.js').expect(200)).headers['content-type']).toMatch(/^text\/javascript/);
+    const head = await relay.http.head('/console/app.js').expect(200);
+    expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
+    const etag = head.headers.etag;
+    await relay.http.get('/console/app.js').set('If-None-Match', etag).expect(304);
     await relay.http.get('/console/nothing-here.js').expect(404);
     await relay.http.get('/console/../package.json').expect(404);
     const docs = await relay.http.get('/docs').redirects(1).expect(200);

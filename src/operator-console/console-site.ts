@@ -61,6 +61,7 @@ export function consoleSite(dir: string): (request: Request, response: Response,
       response.status(304).end();
       return;
     }
+    response.setHeader('Content-Length', asset.body.length);
     response.status(200).end(request.method === 'HEAD' ? undefined : asset.body);
   };
 }

@@ -1,11 +1,18 @@
 import type { JobSummary } from '../../jobs/job-summary.service';
 
+/** Jobs in each status, every status present (0 when none). */
 export class JobCountsDto {
+  /** Stored; the forward to the LLM is pending or being retried. */
   queued: number;
+  /** The LLM accepted the job; its callback is awaited. */
   processing: number;
+  /** The outcome is known; delivery is pending or being retried. */
   delivering: number;
+  /** The webhook answered 2xx. */
   delivered: number;
+  /** Delivery retries ran out (or the receiver answered 410); redeliverable. */
   delivery_failed: number;
+  /** Withdrawn by the web service before its result was delivered. */
   cancelled: number;
 }
 
