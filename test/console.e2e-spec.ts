@@ -51,6 +51,8 @@ async function failedDelivery(stack: Stack, submissionId: string): Promise<strin
   await reach(stack, jobId, 'processing');
   await stack.relay.http.post(`/simulate-llm/${jobId}`).expect(200);
   await reach(stack, jobId, 'delivery_failed');
+  // The attempt's row is written just after the status change.
+  await eventually(async () => (await stack.relay.http.get(`/v1/reviews/${jobId}`)).body.delivery.last_status_code === 500, 'the attempt row');
   return jobId;
 }
 
@@ -123,7 +125,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     expect(await text(page, '[data-fact="llm_waiting"]')).toBe('1');
     expect(await text(page, '[data-fact="llm_in_flight"]')).toBe('1');
     expect(await text(page, '[data-fact="oldest_pending"]')).toMatch(/^\d+ s$/);
-    expect(await text(page, '[data-total="delivered"]')).toBe('2');
+    await until(page, '[data-total="delivered"]', '2', 'the delivered attempts of the hour');
     expect(await text(page, '[data-total="failed"]')).toBe('1');
     expect(await page.locator('.chart rect.delivered').count()).toBeGreaterThan(0);
     await expect(page.locator('.banner').textContent()).resolves.toMatch(/No API key required: this relay is open/);
@@ -132,7 +134,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     // Without a reload: a job delivered now shows within a refresh or two.
     await stack.relay.http.post(`/simulate-llm/${processing}`).expect(200);
     await until(page, '[data-status="delivered"]', '3', 'the overview to refresh by itself');
-    expect(await text(page, '[data-total="delivered"]')).toBe('3');
+    await until(page, '[data-total="delivered"]', '3', 'the chart to refresh by itself');
   });
 
   it('finds a failed delivery, redelivers it from its row, and the receiver gets it', async () => {
@@ -210,7 +212,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     stack.receiver.status = 200;
     await stack.relay.http.post(`/v1/reviews/${jobId}/redeliver`).expect(202);
     await reach(stack, jobId, 'delivered');
-    const attempts = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    const attempts = await eventually(async () => {
+      const items = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+      return items.length === 4 && items;
+    }, 'the four attempt rows');
     expect(attempts.map((a: { leg: string; outcome: string }) => `${a.leg} ${a.outcome}`)).toEqual([
       'forward retry',
       'forward success',

@@ -46,7 +46,11 @@ describe('GET /v1/reviews/summary', () => {
     for (const jobId of delivered) await until(jobId, 'delivered');
     await until(failed, 'delivery_failed');
 
-    const body = await summary();
+    // An attempt's row is written just after the status change: wait for the rows too.
+    const body = await eventually(async () => {
+      const current = await summary();
+      return sum(current.deliveries_per_minute, 'delivered') === 2 && sum(current.deliveries_per_minute, 'failed') === 1 && current;
+    }, 'the attempt rows');
     expect(body.counts).toEqual({ queued: 0, processing: 1, delivering: 0, delivered: 2, delivery_failed: 1, cancelled: 1 });
     expect(body.llm_waiting).toBe(0);
     expect(body.llm_in_flight).toBe(1);
