@@ -47,7 +47,8 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
   app.use(closeConnectionsWhileDraining(app.get(WorkScheduler)));
-  // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
+  // Swagger UI needs inline scripts and styles on /docs; everything else is JSON, or the console, which sets a
+  // stricter policy of its own (operator-console/console-site.ts).
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
   app.set('trust proxy', 1);
   serveConsole(app, config);
