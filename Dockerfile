@@ -9,6 +9,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY src ./src
+# The operator's console: its files, copied with Preact and htm into dist/console by the build.
+COPY console ./console
+COPY scripts/build-console.js ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: same base, no compilers, non-root, tini as PID 1 so SIGTERM reaches the app and zombies are reaped.

@@ -14,6 +14,7 @@ import { describeDatabase } from './database/database-url';
 import { WorkScheduler } from './delivery/work.scheduler';
 import { RetentionSweeper } from './jobs/retention.sweeper';
 import { buildOpenApiDocument } from './openapi';
+import { consoleSite, findConsoleAssets } from './operator-console/console-site';
 import { StartupError } from './startup-error';
 
 /** The relay's modules plus the database lock taken before them, so that closing the app releases the lock. */
@@ -46,12 +47,22 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
   app.use(closeConnectionsWhileDraining(app.get(WorkScheduler)));
-  // Swagger UI needs inline scripts and styles on /docs; everything else is JSON.
+  // Swagger UI needs inline scripts and styles on /docs; everything else is JSON, or the console, which sets a
+  // stricter policy of its own (operator-console/console-site.ts).
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
   app.set('trust proxy', 1);
+  serveConsole(app, config);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   keepIdleConnections(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
   return app;
+}
+
+/** The operator's console at /console (CONSOLE_ENABLED); its files come from `npm run build`. */
+function serveConsole(app: NestExpressApplication, config: RelayConfig): void {
+  if (!config.consoleEnabled) return;
+  const dir = findConsoleAssets();
+  if (dir === null) new Logger('Relay').warn('console not built (npm run build makes dist/console): /console is 404');
+  else app.use(consoleSite(dir));
 }
 
 /**

@@ -65,6 +65,18 @@ describe('Dockerfile', () => {
     expect(inRuntime('ENV').map((i) => i.getTextContent()).join('\n')).toContain('DATABASE_URL=sqlite:////data/');
   });
 
+  it('builds the console into dist/ (which the runtime stage copies): console/ and its build script reach the build', () => {
+    const copied = inBuild('COPY').flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue()));
+    expect(copied).toEqual(expect.arrayContaining(['console', 'scripts/build-console.js']));
+    expect(inBuild('RUN').map((i) => i.getTextContent()).join('\n')).toMatch(/npm run build/);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.build).toContain('scripts/build-console.js');
+    const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).not.toContain('console');
+    // `scripts` is ignored as a whole; the build script is let back in, after that line.
+    expect(ignored.indexOf('!scripts/build-console.js')).toBeGreaterThan(ignored.indexOf('scripts'));
+    expect(inRuntime('COPY').map((i) => i.getTextContent()).join('\n')).toMatch(/\/app\/dist \.\/dist/);
+  });
+
   it('copies only what exists, and .dockerignore keeps local state out', () => {
     for (const copy of inBuild('COPY')) {
       for (const source of copy.getArguments().slice(0, -1).map((a) => a.getValue())) {
@@ -122,6 +134,18 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
     expect((await request('POST', '/v1/reviews', big)).status).toBe(413);
     const callback = JSON.stringify({ ok: true, result: 'x'.repeat(300 * 1024) });
     expect((await request('POST', '/v1/llm/callback/job_unknown?token=x', callback)).status).toBe(404);
+  });
+
+  it('serves the console and its files, with their Content-Security-Policy and a redirect that stays relative', async () => {
+    const redirect = await request('GET', '/console');
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.location).toBe('console/');
+    for (const pathname of ['/console/', '/console/app.js', '/console/console.css', '/console/vendor/preact.mjs']) {
+      const answer = await request('GET', pathname);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-security-policy']).toContain("script-src 'self';");
+    }
+    expect((await request('GET', '/v1/reviews/summary')).status).toBe(200);
   });
 
   it('serves /metrics to allowed addresses only, and redirects plain HTTP', async () => {

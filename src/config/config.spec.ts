@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       simulationEnabled: true,
       relayApiKeys: [],
       httpKeepAliveTimeoutMs: 65_000,
+      consoleEnabled: true,
     });
     expect(config.database).toEqual({ kind: 'sqlite', file: `${process.cwd()}/relay.db` });
   });

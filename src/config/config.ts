@@ -65,6 +65,8 @@ export interface RelayConfig {
   retentionSweepIntervalMs: number;
   /** RESULT_SCHEMA: what a successful result must match; null accepts any JSON value. */
   resultSchema: ResultSchema | null;
+  /** Whether the operator's console is served at /console. */
+  consoleEnabled: boolean;
 }
 
 /**
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     jobRetentionDays: r.number('JOB_RETENTION_DAYS', 30, 0, 36_500),
     retentionSweepIntervalMs: Math.round(r.number('RETENTION_SWEEP_INTERVAL_SECONDS', 600, 0.05, 86_400) * 1000),
     resultSchema: readResultSchema(r),
+    consoleEnabled: r.bool('CONSOLE_ENABLED', true),
   };
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();

@@ -1,4 +1,5 @@
-// End-to-end tests that run the relay as a real process (kill -9) need dist/: build it when it is missing or stale,
+// End-to-end tests that run the relay as a real process (kill -9) need dist/, and the console's tests its dist/console:
+// build both when missing or stale,
 // and write its OpenAPI document, which every in-process answer of the suite is checked against.
 const { execSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -16,7 +17,8 @@ function newestMtime(dir) {
 module.exports = async () => {
   const root = path.resolve(__dirname, '../..');
   const main = path.join(root, 'dist/main.js');
-  if (!fs.existsSync(main) || fs.statSync(main).mtimeMs < newestMtime(path.join(root, 'src'))) {
+  const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'console')));
+  if (!fs.existsSync(main) || !fs.existsSync(path.join(root, 'dist/console/index.html')) || fs.statSync(main).mtimeMs < sources) {
     execSync('npm run build', { cwd: root, stdio: 'inherit' });
   }
   // The OpenAPI document every in-process answer is checked against (test/support/openapi-check.ts).

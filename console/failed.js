@@ -1,0 +1,75 @@
+import { useData, LoadError } from './data.js';
+import { formatAnswer, formatRelative, formatTime, routeHref } from './format.js';
+import { html, useState } from './html.js';
+import { redeliverAndFollow } from './redeliver.js';
+
+const PAGE = 50;
+
+/** The delivery_failed jobs, newest first, with the receiver's last answer; redeliver one, or several at once. */
+export function FailedDeliveries({ api, onUnauthorized }) {
+  const [cursor, setCursor] = useState(null);
+  const { data, error, loading, reload } = useData(
+    () => api.list({ status: 'delivery_failed', limit: PAGE, ...(cursor ? { cursor } : {}) }),
+    [api, cursor],
+    { onUnauthorized },
+  );
+  const [selected, setSelected] = useState(new Set());
+  const [results, setResults] = useState({});
+  const items = data ? data.items : [];
+  const now = Date.now();
+
+  const report = (jobId) => (text, tone) => setResults((old) => ({ ...old, [jobId]: { text, tone } }));
+  const redeliver = (ids) => Promise.all(ids.map((id) => redeliverAndFollow(api, id, report(id), onUnauthorized)));
+  const toggle = (id) =>
+    setSelected((old) => {
+      const next = new Set(old);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const allSelected = items.length > 0 && items.every((job) => selected.has(job.job_id));
+  const toggleAll = () => setSelected(allSelected ? new Set() : new Set(items.map((job) => job.job_id)));
+  const redeliverSelected = () => {
+    const ids = [...selected];
+    setSelected(new Set());
+    redeliver(ids);
+  };
+
+  return html`<section aria-labelledby="failed-title">
+    <h2 id="failed-title">Failed deliveries</h2>
+    <p class="hint">Jobs whose delivery retries ran out (or whose receiver answered 410), newest first. Redelivery keeps the
+      job's <code>webhook-id</code> and starts a new round with the full retry budget.</p>
+    <${LoadError} error=${error} />
+    <div class="toolbar">
+      <label class="check"><input type="checkbox" checked=${allSelected} onChange=${toggleAll} disabled=${items.length === 0} /> Select all on this page</label>
+      <button type="button" onClick=${redeliverSelected} disabled=${selected.size === 0}>Redeliver selected (${selected.size})</button>
+      <button type="button" class="secondary" onClick=${reload}>Refresh</button>
+    </div>
+    ${loading && !data ? html`<p class="loading">Loading…</p>` : items.length === 0 ? html`<p class="empty">No failed deliveries${cursor ? ' on this page' : ''}.</p>` : html`
+    <div class="table-wrap"><table class="stack jobs failed-jobs">
+      <thead><tr><th scope="col"><span class="sr-only">Select</span></th><th scope="col">Job</th><th scope="col">Submission</th>
+        <th scope="col">Receiver's last answer</th><th scope="col">When</th><th scope="col">Attempts</th><th scope="col">Action</th></tr></thead>
+      <tbody>
+        ${items.map((job) => {
+          const result = results[job.job_id];
+          return html`<tr data-job=${job.job_id}>
+            <td data-label="Select"><input type="checkbox" aria-label=${`Select ${job.job_id}`} checked=${selected.has(job.job_id)} onChange=${() => toggle(job.job_id)} /></td>
+            <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
+            <td data-label="Submission">${job.submission_id}</td>
+            <td data-label="Last answer" class="answer">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
+            <td data-label="When"><time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}>${formatRelative(job.delivery.last_attempt_at, now)}</time></td>
+            <td data-label="Attempts">${job.delivery.attempts} in ${job.delivery.rounds} round${job.delivery.rounds === 1 ? '' : 's'}</td>
+            <td data-label="Action" class="action">
+              <button type="button" aria-label=${`Redeliver ${job.job_id}`} onClick=${() => redeliver([job.job_id])} disabled=${result && result.tone === 'busy'}>Redeliver</button>
+              ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
+            </td>
+          </tr>`;
+        })}
+      </tbody>
+    </table></div>`}
+    <div class="pager">
+      ${cursor && html`<button type="button" class="secondary" onClick=${() => setCursor(null)}>First page</button>`}
+      ${data && data.next_cursor && html`<button type="button" class="secondary" onClick=${() => setCursor(data.next_cursor)}>Next page</button>`}
+    </div>
+  </section>`;
+}

@@ -1,0 +1,91 @@
+// Pure formatting and rules of the console: no DOM, no fetch, so Jest tests them directly.
+
+export const STATUSES = ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed', 'cancelled'];
+
+const JOB_ID = /^job_[0-9a-f]{32}$/;
+
+/** Whether the text is a job id (else the console searches it as a submission id). */
+export function isJobId(text) {
+  return JOB_ID.test(text.trim());
+}
+
+/** "42 s", "3 min 5 s", "2 h 10 min", "3 d 4 h"; a dash when unknown. */
+export function formatAge(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return '—';
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}
+
+/** "85 ms", "1.2 s". */
+export function formatDuration(ms) {
+  if (ms === null || ms === undefined) return '—';
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** An ISO time as "2026-11-27 10:30:25 UTC": one zone for every operator reading the same screen. */
+export function formatTime(iso) {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** "12 s ago", "in 3 min 0 s". */
+export function formatRelative(iso, now) {
+  if (!iso) return '';
+  const seconds = (now - Date.parse(iso)) / 1000;
+  return seconds >= 0 ? `${formatAge(seconds)} ago` : `in ${formatAge(-seconds)}`;
+}
+
+/** What the other side answered: "HTTP 500", a transport error, or a dash when nothing was tried. */
+export function formatAnswer(statusCode, error) {
+  if (statusCode !== null && statusCode !== undefined) return error ? `HTTP ${statusCode}: ${error}` : `HTTP ${statusCode}`;
+  return error || '—';
+}
+
+/** "delivery_failed" → "delivery failed". */
+export function statusLabel(status) {
+  return String(status).replace(/_/g, ' ');
+}
+
+/** The actions an operator may take on a job in this status (the API answers 409 to the others). */
+export function actionsFor(status, simulationEnabled) {
+  return {
+    redeliver: status === 'delivered' || status === 'delivery_failed',
+    cancel: status === 'queued' || status === 'processing' || status === 'delivering',
+    simulate: Boolean(simulationEnabled) && (status === 'queued' || status === 'processing'),
+  };
+}
+
+/** Whether the job may still change by itself (worth refreshing its page). */
+export function isActive(status) {
+  return status === 'queued' || status === 'processing' || status === 'delivering';
+}
+
+/** A failed call as one line: "401 unauthorized: Missing or wrong API key", or the network error. */
+export function describeError(error) {
+  if (error && typeof error.status === 'number') {
+    const body = error.body || {};
+    const code = body.code ? ` ${body.code}` : '';
+    const message = Array.isArray(body.message) ? body.message.join('; ') : body.message;
+    return `${error.status}${code}${message ? `: ${message}` : ''}`;
+  }
+  return error && error.message ? error.message : String(error);
+}
+
+/** Parses the "#/path?a=b" route into its path and parameters. */
+export function parseRoute(hash) {
+  const text = (hash || '').replace(/^#/, '') || '/';
+  const [path, query = ''] = text.split('?');
+  return { path: path || '/', params: Object.fromEntries(new URLSearchParams(query)) };
+}
+
+/** "#/jobs?status=queued": the inverse of parseRoute, leaving out empty parameters. */
+export function routeHref(path, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== ''));
+  const text = query.toString();
+  return `#${path}${text ? `?${text}` : ''}`;
+}

@@ -1,0 +1,63 @@
+import { actionsFor, describeError, formatAge, formatAnswer, formatDuration, formatRelative, formatTime, isJobId, parseRoute, routeHref } from './format.js';
+import { apiBase } from './api.js';
+
+describe('console formatting', () => {
+  it('formats ages at every scale', () => {
+    expect(formatAge(null)).toBe('—');
+    expect(formatAge(0)).toBe('0 s');
+    expect(formatAge(59.9)).toBe('59 s');
+    expect(formatAge(65)).toBe('1 min 5 s');
+    expect(formatAge(2 * 3600 + 10 * 60 + 7)).toBe('2 h 10 min');
+    expect(formatAge(3 * 86400 + 4 * 3600)).toBe('3 d 4 h');
+  });
+
+  it('formats durations, times and relative times', () => {
+    expect(formatDuration(85)).toBe('85 ms');
+    expect(formatDuration(1234)).toBe('1.2 s');
+    expect(formatTime('2026-11-27T10:30:25.123Z')).toBe('2026-11-27 10:30:25 UTC');
+    expect(formatTime(null)).toBe('—');
+    const now = Date.parse('2026-11-27T10:30:25Z');
+    expect(formatRelative('2026-11-27T10:30:13Z', now)).toBe('12 s ago');
+    expect(formatRelative('2026-11-27T10:33:25Z', now)).toBe('in 3 min 0 s');
+  });
+
+  it("shows the other side's answer: status, error, both or nothing", () => {
+    expect(formatAnswer(500, null)).toBe('HTTP 500');
+    expect(formatAnswer(null, 'ECONNREFUSED')).toBe('ECONNREFUSED');
+    expect(formatAnswer(503, 'Retry-After 5')).toBe('HTTP 503: Retry-After 5');
+    expect(formatAnswer(null, null)).toBe('—');
+  });
+
+  it('offers the actions the API allows in each status', () => {
+    expect(actionsFor('delivery_failed', true)).toEqual({ redeliver: true, cancel: false, simulate: false });
+    expect(actionsFor('delivered', false)).toEqual({ redeliver: true, cancel: false, simulate: false });
+    expect(actionsFor('processing', true)).toEqual({ redeliver: false, cancel: true, simulate: true });
+    expect(actionsFor('queued', false)).toEqual({ redeliver: false, cancel: true, simulate: false });
+    expect(actionsFor('delivering', true)).toEqual({ redeliver: false, cancel: true, simulate: false });
+    expect(actionsFor('cancelled', true)).toEqual({ redeliver: false, cancel: false, simulate: false });
+  });
+
+  it('tells job ids from submission ids', () => {
+    expect(isJobId(' job_3f9c2a7be0d14c55a1e6b0c7d8e9f012 ')).toBe(true);
+    expect(isJobId('job_123')).toBe(false);
+    expect(isJobId('subm-001')).toBe(false);
+  });
+
+  it('reads and writes routes in the fragment', () => {
+    expect(parseRoute('')).toEqual({ path: '/', params: {} });
+    expect(parseRoute('#/jobs?status=queued&submission_id=a%20b')).toEqual({ path: '/jobs', params: { status: 'queued', submission_id: 'a b' } });
+    expect(routeHref('/jobs', { status: 'queued', cursor: '', submission_id: undefined })).toBe('#/jobs?status=queued');
+    expect(parseRoute(routeHref('/jobs', { submission_id: 'x&y=z' })).params).toEqual({ submission_id: 'x&y=z' });
+  });
+
+  it('describes API errors and network errors', () => {
+    expect(describeError({ status: 401, body: { code: 'unauthorized', message: 'Missing or wrong API key' } })).toBe('401 unauthorized: Missing or wrong API key');
+    expect(describeError(new TypeError('Failed to fetch'))).toBe('Failed to fetch');
+  });
+
+  it('finds the API beside the console, under any path prefix', () => {
+    expect(apiBase('https://relay.example.com/console/')).toBe('https://relay.example.com/');
+    expect(apiBase('https://ops.example.com/relay/console/#/failed')).toBe('https://ops.example.com/relay/');
+    expect(apiBase('http://127.0.0.1:8080/console/index.html')).toBe('http://127.0.0.1:8080/');
+  });
+});
