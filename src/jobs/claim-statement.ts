@@ -75,6 +75,14 @@ export class ClaimStatement {
 
 type Execute = DirectSql['execute'];
 
+/** Jobs waiting for their forward (`queued`, all of them), being forwarded, and awaiting their callback: one row. */
+export function llmLoadSql(now: string, postgres: boolean): string {
+  return (
+    `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(now, postgres)}) AS forwarding, ` +
+    `(${statusCountSql('processing')}) AS processing`
+  );
+}
+
 /** Jobs of a status, from the counter table the triggers keep. */
 export function statusCountSql(status: JobStatus): string {
   return `SELECT COALESCE(SUM(job_count), 0) FROM job_status_counts WHERE status = '${status}'`;

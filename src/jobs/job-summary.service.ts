@@ -5,7 +5,7 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import { nowMsSql } from '../database/db-clock';
 import { DirectSql } from '../database/direct-sql';
 import type { AttemptOutcome, TimelineLeg } from './attempt.entity';
-import { forwardingCountSql, statusCountSql } from './claim-statement';
+import { llmLoadSql } from './claim-statement';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
 import { bucketDeliveriesPerMinute, type MinuteBucket, type RecentAttempt, windowStart } from './minute-buckets';
 
@@ -50,9 +50,8 @@ export class JobSummaryService {
     this.sql = new DirectSql(dataSource);
     const now = nowMsSql(dataSource);
     const oldest = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
-    this.stateSql =
-      `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(now)}) AS forwarding, ` +
-      `(${statusCountSql('processing')}) AS processing, (SELECT ${now} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
+    const load = llmLoadSql(now, dataSource.options.type === 'postgres').replace(/^SELECT /, '');
+    this.stateSql = `SELECT ${load}, (SELECT ${now} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
     this.insertLagMs = config.outboundTimeoutMs + config.leaseMarginMs + 60_000;
   }
 

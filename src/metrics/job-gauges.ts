@@ -4,7 +4,7 @@ import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { nowMsSql } from '../database/db-clock';
-import { forwardingCountSql, statusCountSql } from '../jobs/claim-statement';
+import { llmLoadSql } from '../jobs/claim-statement';
 import { ACTIVE_STATUSES, JOB_STATUSES } from '../jobs/job-status';
 import { RelayMetrics } from './relay-metrics';
 
@@ -41,10 +41,7 @@ export class JobGauges implements OnModuleInit {
         }
       },
     });
-    const atLlm =
-      `SELECT (${statusCountSql('queued')}) AS queued, ` +
-      `(${forwardingCountSql(nowMsSql(db), db.options.type === 'postgres')}) AS forwarding, ` +
-      `(${statusCountSql('processing')}) AS processing`;
+    const atLlm = llmLoadSql(nowMsSql(db), db.options.type === 'postgres');
     // Both LLM gauges come from one read per scrape: the second collect within a second reuses the first's answer.
     let lastRead: { at: number; rows: Promise<Record<string, unknown>[] | null> } | null = null;
     const readAtLlm = () => {
