@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:history [-- --history 1000000 --due 10000 --repeat 5 --no-retention]
+// npm run bench:history [-- --history 1000000 --due 10000 --repeat 5 --no-retention --span-hours 8760]
 // The relay on a large history: a fresh database (SQLite, or PostgreSQL when DATABASE_URL names a server) filled
 // with --history finished jobs over the past year (two attempts each) and --due queued jobs due now, which flow
 // through the peers (an LLM calling back, a receiver) while the reads run. For each read: its time (median of
@@ -18,13 +18,17 @@ const HISTORY = Number(args.history ?? 1_000_000);
 const DUE = Number(args.due ?? 10_000);
 const REPEAT = Number(args.repeat ?? 5);
 const RETENTION = !('no-retention' in args);
+// By default the history spans the past year up to a day ago; --span-hours H puts it in the last H hours instead
+// (--span-hours 1: the worst case of GET /v1/reviews/summary, which reads the last hour's attempts).
+const SPAN_MS = 'span-hours' in args ? Number(args['span-hours']) * 3_600_000 : null;
 const DAY = 86_400_000;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const headers = { 'x-api-key': API_KEY };
 
 async function fill(database, receiverUrl) {
   const started = Date.now();
-  const options = { jobs: HISTORY, due: DUE, fromMs: Date.now() - 365 * DAY, spanMs: 364 * DAY, webhookUrl: `${receiverUrl}/reviews/callback` };
+  const [fromMs, spanMs] = SPAN_MS === null ? [Date.now() - 365 * DAY, 364 * DAY] : [Date.now() - SPAN_MS, SPAN_MS];
+  const options = { jobs: HISTORY, due: DUE, fromMs, spanMs, webhookUrl: `${receiverUrl}/reviews/callback` };
   if (database.kind === 'postgres') {
     const { Client } = require('pg');
     const client = new Client({ connectionString: database.url });
@@ -115,6 +119,8 @@ async function main() {
     ['GET /v1/reviews?created_after=<a day>', `/v1/reviews?created_after=${new Date(Date.now() - 100 * DAY).toISOString()}&created_before=${new Date(Date.now() - 99 * DAY).toISOString()}&limit=100`],
     ['GET /v1/reviews/{id}', `/v1/reviews/${middleId}`],
     ['GET /v1/reviews/{id}/attempts', `/v1/reviews/${middleId}/attempts`],
+    ['GET /v1/reviews/changes (first page)', '/v1/reviews/changes?limit=100'],
+    ['GET /v1/reviews/summary', '/v1/reviews/summary'],
     ['GET /metrics', '/metrics'],
     ['GET /health/ready', '/health/ready'],
   ];

@@ -7,7 +7,7 @@ import { DirectSql } from '../database/direct-sql';
 import type { AttemptOutcome, TimelineLeg } from './attempt.entity';
 import { llmLoadSql } from './claim-statement';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
-import { bucketDeliveriesPerMinute, type MinuteBucket, type RecentAttempt, windowStart } from './minute-buckets';
+import { bucketDeliveriesPerMinute, MINUTE_MS, type MinuteBucket, type RecentAttempt, windowStart } from './minute-buckets';
 
 /** Rows read per step of the walk back through delivery_attempts. */
 const WALK_CHUNK = 2_000;
@@ -42,6 +42,10 @@ export class JobSummaryService {
   private readonly stateSql: string;
   /** How much later than its start an attempt's row may be written (its deadline and lease), plus a minute. */
   private readonly insertLagMs: number;
+  /** One range of ids, counted by leg, outcome and minute (integer division on both databases). */
+  private readonly rangeSql =
+    `SELECT leg, outcome, started_at / ${MINUTE_MS} AS minute, COUNT(*) AS attempts, MIN(started_at) AS oldest ` +
+    `FROM delivery_attempts WHERE id BETWEEN ? AND ? GROUP BY leg, outcome, started_at / ${MINUTE_MS}`;
 
   constructor(
     @InjectDataSource() dataSource: DataSource,
@@ -66,7 +70,7 @@ export class JobSummaryService {
       llmInFlight: forwarding + Number(row.processing),
       oldestPendingAgeSeconds: age === null || age === undefined ? null : Math.max(0, Number(age) / 1000),
       minutes: bucketDeliveriesPerMinute(recent.attempts, recent.now),
-      attemptsScanned: recent.attempts.length,
+      attemptsScanned: recent.scanned,
       partialBefore: recent.partialBefore,
       now: recent.now,
       llmMaxInFlight: this.config.llmMaxInFlight,
@@ -84,28 +88,43 @@ export class JobSummaryService {
   }
 
   /**
-   * The attempts of the last hour, newest first, read in chunks along the primary key. Started times come from the
+   * The attempts of the last hour, counted per leg, outcome and minute by the database, in ranges of WALK_CHUNK ids
+   * walked back from the newest row (ids grow with time; a row is written up to insertLagMs after its start). Each
+   * range is one indexed aggregate over the primary key; between ranges the thread is handed back (setImmediate), so
+   * a long hour never holds requests and callbacks behind it for more than one range. Started times come from the
    * processes' clocks (as the attempts record them), so the window is this process's last hour.
    */
-  private async recentAttempts(): Promise<{ attempts: RecentAttempt[]; partialBefore: number | null; now: number }> {
+  private async recentAttempts(): Promise<{ attempts: RecentAttempt[]; scanned: number; partialBefore: number | null; now: number }> {
     const now = Date.now();
     const stopBefore = windowStart(now) - this.insertLagMs;
     const attempts: RecentAttempt[] = [];
-    let below: number | null = null;
-    while (attempts.length < MAX_ATTEMPTS_SCANNED) {
-      const limit = Math.min(WALK_CHUNK, MAX_ATTEMPTS_SCANNED - attempts.length);
-      const { records } = await this.sql.execute(
-        `SELECT id, leg, outcome, started_at FROM delivery_attempts ${below === null ? '' : 'WHERE id < ? '}ORDER BY id DESC LIMIT ?`,
-        below === null ? [limit] : [below, limit],
-      );
+    let scanned = 0;
+    let oldestRead = now;
+    let high = await this.highestIdBelow(null);
+    while (high !== null && scanned < MAX_ATTEMPTS_SCANNED) {
+      const low = high - WALK_CHUNK + 1;
+      const { records } = await this.sql.execute(this.rangeSql, [low, high]);
       for (const record of records) {
-        attempts.push({ leg: record.leg as TimelineLeg, outcome: record.outcome as AttemptOutcome, startedAt: Number(record.started_at) });
+        const count = Number(record.attempts);
+        attempts.push({ leg: record.leg as TimelineLeg, outcome: record.outcome as AttemptOutcome, startedAt: Number(record.minute) * MINUTE_MS, count });
+        scanned += count;
+        oldestRead = Math.min(oldestRead, Number(record.oldest));
       }
-      if (records.length < limit) return { attempts, partialBefore: null, now };
-      below = Number(records[records.length - 1].id);
-      if (Number(records[records.length - 1].started_at) < stopBefore) return { attempts, partialBefore: null, now };
+      if (oldestRead < stopBefore) break;
+      // An empty range (ids freed by retention, or skipped by a sequence) jumps to the next row below it.
+      high = records.length > 0 ? low - 1 : await this.highestIdBelow(low);
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    const oldestRead = attempts.reduce((oldest, attempt) => Math.min(oldest, attempt.startedAt), now);
-    return { attempts, partialBefore: oldestRead > windowStart(now) ? oldestRead : null, now };
+    const partialBefore = scanned >= MAX_ATTEMPTS_SCANNED && oldestRead > windowStart(now) ? oldestRead : null;
+    return { attempts, scanned, partialBefore, now };
+  }
+
+  private async highestIdBelow(below: number | null): Promise<number | null> {
+    const { records } = await this.sql.execute(
+      below === null ? 'SELECT MAX(id) AS id FROM delivery_attempts' : 'SELECT MAX(id) AS id FROM delivery_attempts WHERE id < ?',
+      below === null ? [] : [below],
+    );
+    const id = records[0]?.id;
+    return id === null || id === undefined ? null : Number(id);
   }
 }

@@ -49,6 +49,19 @@ describe('bucketDeliveriesPerMinute', () => {
     expect(bucket).toEqual({ start: CURRENT_MINUTE - 10 * MINUTE_MS, delivered: 1, failed: 3, gaveUp: 1 });
   });
 
+  it('adds counted rows (one leg, outcome and minute, as the database counts them) by their count', () => {
+    const buckets = bucketDeliveriesPerMinute(
+      [
+        { ...attempt(CURRENT_MINUTE), count: 7 },
+        { ...attempt(CURRENT_MINUTE, 'failed'), count: 3 },
+        { ...attempt(CURRENT_MINUTE, 'retry'), count: 2 },
+        { ...attempt(CURRENT_MINUTE, 'stale'), count: 9 },
+      ],
+      NOW,
+    );
+    expect(buckets[59]).toMatchObject({ delivered: 7, failed: 5, gaveUp: 3 });
+  });
+
   it('takes another window length', () => {
     const buckets = bucketDeliveriesPerMinute([attempt(CURRENT_MINUTE - 4 * MINUTE_MS), attempt(CURRENT_MINUTE - 5 * MINUTE_MS)], NOW, 5);
     expect(buckets.map((b) => b.delivered)).toEqual([1, 0, 0, 0, 0]);

@@ -1,10 +1,12 @@
 import type { AttemptOutcome, TimelineLeg } from './attempt.entity';
 
-/** One delivery-attempt row as the summary reads it: nothing but what the per-minute counts need. */
+/** Delivery-attempt rows as the summary reads them: nothing but what the per-minute counts need. */
 export interface RecentAttempt {
   leg: TimelineLeg;
   outcome: AttemptOutcome;
   startedAt: number;
+  /** How many rows this stands for (rows of one leg, outcome and minute come counted); 1 when absent. */
+  count?: number;
 }
 
 export interface MinuteBucket {
@@ -33,11 +35,12 @@ export function bucketDeliveriesPerMinute(attempts: Iterable<RecentAttempt>, now
     const index = Math.floor((attempt.startedAt - first) / MINUTE_MS);
     if (index < 0 || index >= minutes) continue;
     const bucket = buckets[index];
-    if (attempt.outcome === 'success') bucket.delivered += 1;
-    else if (attempt.outcome === 'retry') bucket.failed += 1;
+    const count = attempt.count ?? 1;
+    if (attempt.outcome === 'success') bucket.delivered += count;
+    else if (attempt.outcome === 'retry') bucket.failed += count;
     else if (attempt.outcome === 'failed') {
-      bucket.failed += 1;
-      bucket.gaveUp += 1;
+      bucket.failed += count;
+      bucket.gaveUp += count;
     }
   }
   return buckets;

