@@ -1,5 +1,5 @@
 import { apiBase, createApi, storedKey } from './api.js';
-import { describeError, parseRoute } from './format.js';
+import { describeError, isJobId, parseRoute } from './format.js';
 import { html, render, useCallback, useEffect, useState } from './html.js';
 import { FailedDeliveries } from './failed.js';
 import { FindJobs } from './jobs.js';
@@ -41,6 +41,16 @@ async function probeAccess() {
   }
 }
 
+/** The job id in a `#/job/…` address, or null when it is not one (a hand-edited or truncated link). */
+function jobIdOf(encoded) {
+  try {
+    const id = decodeURIComponent(encoded);
+    return isJobId(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
 function Nav({ path, access, onForget }) {
   const link = (href, label, active) => html`<a href=${href} aria-current=${active ? 'page' : undefined}>${label}</a>`;
   return html`<header class="top">
@@ -57,9 +67,11 @@ function Nav({ path, access, onForget }) {
 function App() {
   const route = useRoute();
   const [access, setAccess] = useState({ state: 'probing' });
-  useEffect(() => {
+  const probe = useCallback(() => {
+    setAccess({ state: 'probing' });
     probeAccess().then(setAccess);
   }, []);
+  useEffect(probe, []);
   // Any call answered 401 later (a key removed from RELAY_API_KEYS meanwhile) asks for a key again.
   const onUnauthorized = useCallback(() => {
     storedKey.clear();
@@ -72,7 +84,13 @@ function App() {
   };
 
   if (access.state === 'probing') return html`<p class="loading">Connecting to the relay…</p>`;
-  if (access.state === 'error') return html`<p class="notice error" role="alert">The relay did not answer as expected: ${access.message}</p>`;
+  if (access.state === 'error') {
+    // A draining replica or a database outage answers 503 for a while: the operator tries again from here.
+    return html`<div class="notice error" role="alert">
+      <p>The relay did not answer as expected: ${access.message}</p>
+      <button type="button" onClick=${probe}>Try again</button>
+    </div>`;
+  }
   if (access.state === 'locked') return html`<${KeyPrompt} api=${api} message=${access.message} onKey=${onKey} />`;
 
   const context = { api, simulationEnabled: access.summary.simulation_enabled, onUnauthorized };
@@ -80,7 +98,11 @@ function App() {
   let page;
   if (path === '/failed') page = html`<${FailedDeliveries} ...${context} />`;
   else if (path === '/jobs') page = html`<${FindJobs} ...${context} params=${params} />`;
-  else if (path.startsWith('/job/')) page = html`<${JobPage} ...${context} jobId=${decodeURIComponent(path.slice(5))} />`;
+  else if (path.startsWith('/job/')) {
+    const jobId = jobIdOf(path.slice(5));
+    // Keyed by job: an action still running for the previous job updates that page's state, never this one's.
+    page = jobId ? html`<${JobPage} key=${jobId} ...${context} jobId=${jobId} />` : html`<p class="notice error" role="alert">Not a job id.</p>`;
+  }
   else page = html`<${Overview} ...${context} initial=${access.summary} />`;
   return html`<${Nav} path=${path} access=${access.state} onForget=${onForget} />
     ${access.state === 'open' && html`<p class="banner" role="note">No API key required: this relay is open (RELAY_API_KEYS is not set).</p>`}

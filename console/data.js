@@ -2,12 +2,15 @@ import { html, useCallback, useEffect, useRef, useState } from './html.js';
 import { describeError } from './format.js';
 
 /**
- * Loads data with `load()`, again on `reload()` and every `refreshMs` if given (not while the tab is hidden). A 401
- * goes to `onUnauthorized`, which asks for a key again; other failures are kept in `error` beside the last data.
+ * Loads data with `load()`, again on `reload()` and every `refreshMs` if given (not while the tab is hidden, nor while
+ * `refreshWhile()` says no). A 401 goes to `onUnauthorized`, which asks for a key again; other failures are kept in
+ * `error` beside the last data.
  */
-export function useData(load, deps, { refreshMs = 0, onUnauthorized } = {}) {
+export function useData(load, deps, { refreshMs = 0, onUnauthorized, refreshWhile } = {}) {
   const [state, setState] = useState({ data: null, error: null, loading: true });
   const generation = useRef(0);
+  const keepRefreshing = useRef(refreshWhile);
+  keepRefreshing.current = refreshWhile;
   const reload = useCallback(async () => {
     const mine = ++generation.current;
     try {
@@ -23,7 +26,7 @@ export function useData(load, deps, { refreshMs = 0, onUnauthorized } = {}) {
     reload();
     if (!refreshMs) return () => generation.current++;
     const timer = setInterval(() => {
-      if (document.visibilityState !== 'hidden') reload();
+      if (document.visibilityState !== 'hidden' && (!keepRefreshing.current || keepRefreshing.current())) reload();
     }, refreshMs);
     return () => {
       clearInterval(timer);

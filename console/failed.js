@@ -27,12 +27,18 @@ export function FailedDeliveries({ api, onUnauthorized }) {
       else next.add(id);
       return next;
     });
-  const allSelected = items.length > 0 && items.every((job) => selected.has(job.job_id));
+  // Only what is on screen is ever redelivered: a selection does not survive a page change or a refresh that
+  // dropped the job (another operator may have redelivered it meanwhile).
+  const chosen = items.filter((job) => selected.has(job.job_id)).map((job) => job.job_id);
+  const allSelected = items.length > 0 && chosen.length === items.length;
   const toggleAll = () => setSelected(allSelected ? new Set() : new Set(items.map((job) => job.job_id)));
   const redeliverSelected = () => {
-    const ids = [...selected];
     setSelected(new Set());
-    redeliver(ids);
+    redeliver(chosen);
+  };
+  const goTo = (next) => {
+    setSelected(new Set());
+    setCursor(next);
   };
 
   return html`<section aria-labelledby="failed-title">
@@ -42,7 +48,7 @@ export function FailedDeliveries({ api, onUnauthorized }) {
     <${LoadError} error=${error} />
     <div class="toolbar">
       <label class="check"><input type="checkbox" checked=${allSelected} onChange=${toggleAll} disabled=${items.length === 0} /> Select all on this page</label>
-      <button type="button" onClick=${redeliverSelected} disabled=${selected.size === 0}>Redeliver selected (${selected.size})</button>
+      <button type="button" onClick=${redeliverSelected} disabled=${chosen.length === 0}>Redeliver selected (${chosen.length})</button>
       <button type="button" class="secondary" onClick=${reload}>Refresh</button>
     </div>
     ${loading && !data ? html`<p class="loading">Loading…</p>` : items.length === 0 ? html`<p class="empty">No failed deliveries${cursor ? ' on this page' : ''}.</p>` : html`
@@ -68,8 +74,8 @@ export function FailedDeliveries({ api, onUnauthorized }) {
       </tbody>
     </table></div>`}
     <div class="pager">
-      ${cursor && html`<button type="button" class="secondary" onClick=${() => setCursor(null)}>First page</button>`}
-      ${data && data.next_cursor && html`<button type="button" class="secondary" onClick=${() => setCursor(data.next_cursor)}>Next page</button>`}
+      ${cursor && html`<button type="button" class="secondary" onClick=${() => goTo(null)}>First page</button>`}
+      ${data && data.next_cursor && html`<button type="button" class="secondary" onClick=${() => goTo(data.next_cursor)}>Next page</button>`}
     </div>
   </section>`;
 }

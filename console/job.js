@@ -1,6 +1,6 @@
 import { useData, LoadError } from './data.js';
 import { actionsFor, describeError, formatAnswer, formatDuration, formatTime, isActive, statusLabel } from './format.js';
-import { html, useState } from './html.js';
+import { html, useEffect, useRef, useState } from './html.js';
 import { redeliverAndFollow } from './redeliver.js';
 
 const REFRESH_MS = 3000;
@@ -45,6 +45,15 @@ function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
   const allowed = actionsFor(job.status, simulationEnabled);
   const [result, setResult] = useState(null);
   const [confirming, setConfirming] = useState(false);
+  // Keyboard focus follows the confirmation: onto "Yes, cancel it" when it opens, back to "Cancel job" when kept.
+  const cancelButton = useRef(null);
+  const confirmButton = useRef(null);
+  const opened = useRef(false);
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+    else if (opened.current) cancelButton.current?.focus();
+    opened.current = confirming;
+  }, [confirming]);
   const report = (text, tone) => {
     setResult({ text, tone });
     if (tone !== 'busy') onChange();
@@ -64,10 +73,10 @@ function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
   return html`<div class="actions">
     ${allowed.redeliver && html`<button type="button" onClick=${() => redeliverAndFollow(api, job.job_id, report, onUnauthorized)}>Redeliver</button>`}
     ${allowed.simulate && html`<button type="button" class="secondary" onClick=${() => run('Simulated LLM result', () => api.simulate(job.job_id))}>Simulate LLM result</button>`}
-    ${allowed.cancel && !confirming && html`<button type="button" class="danger" onClick=${() => setConfirming(true)}>Cancel job</button>`}
+    ${allowed.cancel && !confirming && html`<button type="button" class="danger" ref=${cancelButton} onClick=${() => setConfirming(true)}>Cancel job</button>`}
     ${allowed.cancel && confirming && html`<span class="confirm" role="group" aria-label="Confirm cancellation">
       Nothing more will be sent for this job.
-      <button type="button" class="danger" onClick=${() => run('Cancel', () => api.cancel(job.job_id))}>Yes, cancel it</button>
+      <button type="button" class="danger" ref=${confirmButton} onClick=${() => run('Cancel', () => api.cancel(job.job_id))}>Yes, cancel it</button>
       <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep it</button>
     </span>`}
     ${none && html`<span class="muted">No action applies to a ${statusLabel(job.status)} job.</span>`}
@@ -77,14 +86,18 @@ function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
 
 /** One job: status, lifecycle, result or error, webhook-id, its whole timeline, and the actions its state allows. */
 export function JobPage({ api, jobId, simulationEnabled, onUnauthorized }) {
+  // What the page shows decides whether it keeps refreshing: only a job in work changes by itself.
+  const shown = useRef({ loaded: false, active: true });
   const { data, error, loading, reload } = useData(
     async () => {
       const [job, attempts] = await Promise.all([api.job(jobId), api.attempts(jobId)]);
       return { job, attempts: attempts.items };
     },
     [api, jobId],
-    { refreshMs: REFRESH_MS, onUnauthorized },
+    { refreshMs: REFRESH_MS, onUnauthorized, refreshWhile: () => !shown.current.loaded || shown.current.active },
   );
+  // A job that could not be loaded at all (404) is not asked for again until the operator reloads.
+  shown.current = data ? { loaded: true, active: isActive(data.job.status) } : { loaded: Boolean(error), active: false };
   if (loading && !data) return html`<p class="loading">Loading ${jobId}…</p>`;
   if (!data) return html`<section><h2 class="mono">${jobId}</h2><${LoadError} error=${error} /></section>`;
   const { job, attempts } = data;

@@ -54,6 +54,6 @@ export function Overview({ api, onUnauthorized, initial }) {
     <h3>Deliveries, last hour</h3>
     <${DeliveryChart} minutes=${summary.deliveries_per_minute} />
     ${summary.partial_before && html`<p class="notice">Busy hour: minutes before ${formatTime(summary.partial_before)} are undercounted.</p>`}
-    <p class="updated" aria-live="polite">Updated ${formatTime(summary.generated_at)}; refreshes every ${REFRESH_MS / 1000} s.</p>
+    <p class="updated">Updated ${formatTime(summary.generated_at)}; refreshes every ${REFRESH_MS / 1000} s.</p>
   </section>`;
 }

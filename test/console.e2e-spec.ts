@@ -174,8 +174,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
   it('finds jobs by submission id and by job id, and pages through a status with next_cursor', async () => {
     const stack = await boot();
     const wanted = [await submit(stack, 'find-me'), await submit(stack, 'find-me')];
-    for (let i = 0; i < 21; i++) await submit(stack, `other-${i}`);
-    for (const jobId of wanted) await reach(stack, jobId, 'processing');
+    const others: string[] = [];
+    for (let i = 0; i < 21; i++) others.push(await submit(stack, `other-${i}`));
+    // All 23 processing before the status page is opened: the list does not refresh by itself.
+    for (const jobId of [...wanted, ...others]) await reach(stack, jobId, 'processing');
     const page = await open(stack, '#/jobs');
     await page.getByLabel('Job id or submission id').fill('find-me');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -307,6 +309,31 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     expect(await page.getByLabel('API key').count()).toBe(0);
   });
 
+  it('shows hostile job data as text: markup in ids, messages and URLs never runs', async () => {
+    const stack = await boot();
+    const hostile = '<img src=x onerror="window.__pwned=1">';
+    const jobId = await submit(stack, hostile);
+    await reach(stack, jobId, 'processing');
+    await stack.relay.http
+      .post(`/simulate-llm/${jobId}`)
+      .send({ ok: false, error: { code: '<script>window.__pwned=2</script>', message: `<svg onload="window.__pwned=3">` } })
+      .expect(200);
+    await reach(stack, jobId, 'delivered');
+
+    const page = await open(stack, `#/job/${jobId}`);
+    await until(page, '[data-job-status]', 'delivered', 'the job page');
+    await expect(page.locator('.details').textContent()).resolves.toContain(hostile);
+    await expect(page.locator('.notice.error').textContent()).resolves.toContain('<svg onload="window.__pwned=3">');
+    await page.goto(`${stack.relay.url}/console/#/jobs?submission_id=${encodeURIComponent(hostile)}`);
+    await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 1, 'the job in the list');
+    await expect(page.locator('table.jobs tbody').textContent()).resolves.toContain(hostile);
+    expect(await page.locator('img[src="x"], svg[onload]').count()).toBe(0);
+    await expect(page.evaluate('window.__pwned')).resolves.toBeUndefined();
+    // A mangled link says so instead of blanking the console.
+    await page.goto(`${stack.relay.url}/console/#/job/%E0%A4%A`);
+    await until(page, '[role="alert"]', 'Not a job id.', 'the message for a mangled link');
+  });
+
   it('works under a path prefix: every URL is relative to the page', async () => {
     const stack = await boot();
     const jobId = await failedDelivery(stack, 'behind-a-prefix');
@@ -321,6 +348,8 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       const paths = watched.requests.map((r) => new URL(r.url).pathname);
       expect(paths.every((p) => p.startsWith('/ops/relay/'))).toBe(true);
       expect(paths).toEqual(expect.arrayContaining(['/ops/relay/console/', '/ops/relay/console/app.js', '/ops/relay/v1/reviews/summary']));
+      // Checked here: the finally below closes the page before afterEach would look.
+      expect(watched.problems).toEqual([]);
     } finally {
       await watched?.page.close();
       watched = undefined;
@@ -358,9 +387,11 @@ describe('serving the console', () => {
     const head = await relay.http.head('/console/app.js').expect(200);
     expect(Number(head.headers['content-length'])).toBeGreaterThan(0);
     const etag = head.headers.etag;
-    await relay.http.get('/console/app.js').set('If-None-Match', etag).expect(304);
-    await relay.http.get('/console/nothing-here.js').expect(404);
+    const notModified = await relay.http.get('/console/app.js').set('If-None-Match', etag).expect(304);
+    const missing = await relay.http.get('/console/nothing-here.js').expect(404);
     await relay.http.get('/console/../package.json').expect(404);
+    // Every answer under /console carries the policy, not only the 200s.
+    for (const answer of [redirect, notModified, missing]) expect(answer.headers['content-security-policy']).toContain("default-src 'none'");
     const docs = await relay.http.get('/docs').redirects(1).expect(200);
     expect(docs.headers['content-security-policy']).toContain("'unsafe-inline'");
   });

@@ -115,7 +115,10 @@ export class JobSummaryService {
       high = records.length > 0 ? low - 1 : await this.highestIdBelow(low);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const partialBefore = scanned >= MAX_ATTEMPTS_SCANNED && oldestRead > windowStart(now) ? oldestRead : null;
+    // Rows land up to insertLagMs after they start, so rows not read may have started that much after the oldest read:
+    // the minutes are complete only from the first whole minute past that.
+    const completeFrom = Math.ceil((oldestRead + this.insertLagMs) / MINUTE_MS) * MINUTE_MS;
+    const partialBefore = scanned >= MAX_ATTEMPTS_SCANNED && completeFrom > windowStart(now) ? completeFrom : null;
     return { attempts, scanned, partialBefore, now };
   }
 
