@@ -3,6 +3,7 @@ import { nowMsSql } from '../database/db-clock';
 import { DirectSql } from '../database/direct-sql';
 import type { AttemptLeg } from './attempt.entity';
 import type { JobStatus } from './job-status';
+import { forwardingCountSql, statusCountSql } from './job-load-sql';
 
 const LEG_STATUS: Record<AttemptLeg, JobStatus> = { forward: 'queued', delivery: 'delivering', cancel: 'cancelled' };
 const LEG_COUNTER: Record<AttemptLeg, string> = { forward: 'forward_attempts', delivery: 'delivery_attempts', cancel: 'cancel_attempts' };
@@ -74,30 +75,6 @@ export class ClaimStatement {
 }
 
 type Execute = DirectSql['execute'];
-
-/** Jobs waiting for their forward (`queued`, all of them), being forwarded, and awaiting their callback: one row. */
-export function llmLoadSql(now: string, postgres: boolean): string {
-  return (
-    `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(now, postgres)}) AS forwarding, ` +
-    `(${statusCountSql('processing')}) AS processing`
-  );
-}
-
-/** Jobs of a status, from the counter table the triggers keep. */
-export function statusCountSql(status: JobStatus): string {
-  return `SELECT COALESCE(SUM(job_count), 0) FROM job_status_counts WHERE status = '${status}'`;
-}
-
-/**
- * Jobs whose forward is in progress (queued and under a live lease), read from idx_jobs_forwarding, which holds only
- * those rows: at most LLM_MAX_IN_FLIGHT entries, whatever the backlog. SQLite, planning without statistics, would
- * rather walk every queued job through idx_jobs_status_created, so it is told which index to use (the literals let it
- * see that the query implies the index's predicate); PostgreSQL picks the partial index itself.
- */
-export function forwardingCountSql(now: string, postgres: boolean): string {
-  const from = postgres ? 'jobs' : 'jobs INDEXED BY idx_jobs_forwarding';
-  return `SELECT COUNT(*) FROM ${from} WHERE status = 'queued' AND lease_token IS NOT NULL AND lease_expires_at > ${now}`;
-}
 
 function build(leg: AttemptLeg, now: string, postgres: boolean): string {
   const counter = LEG_COUNTER[leg];

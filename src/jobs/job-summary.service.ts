@@ -5,8 +5,8 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import { nowMsSql } from '../database/db-clock';
 import { DirectSql } from '../database/direct-sql';
 import type { AttemptOutcome, TimelineLeg } from './attempt.entity';
-import { llmLoadSql } from './claim-statement';
-import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
+import { llmLoadSql, oldestPendingAgeSql } from './job-load-sql';
+import { JOB_STATUSES, type JobStatus } from './job-status';
 import { bucketDeliveriesPerMinute, MINUTE_MS, type MinuteBucket, type RecentAttempt, windowStart } from './minute-buckets';
 
 /** Rows read per step of the walk back through delivery_attempts. */
@@ -22,7 +22,7 @@ export interface JobSummary {
   oldestPendingAgeSeconds: number | null;
   minutes: MinuteBucket[];
   attemptsScanned: number;
-  /** Null when every attempt of the window was counted; else the start time of the oldest attempt read. */
+  /** Null when every attempt of the window was counted; else the minute from which the counts are complete. */
   partialBefore: number | null;
   now: number;
   llmMaxInFlight: number;
@@ -53,9 +53,8 @@ export class JobSummaryService {
   ) {
     this.sql = new DirectSql(dataSource);
     const now = nowMsSql(dataSource);
-    const oldest = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
     const load = llmLoadSql(now, dataSource.options.type === 'postgres').replace(/^SELECT /, '');
-    this.stateSql = `SELECT ${load}, (SELECT ${now} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
+    this.stateSql = `SELECT ${load}, (${oldestPendingAgeSql(now)}) AS oldest_age_ms`;
     this.insertLagMs = config.outboundTimeoutMs + config.leaseMarginMs + 60_000;
   }
 

@@ -4,8 +4,8 @@ import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { nowMsSql } from '../database/db-clock';
-import { llmLoadSql } from '../jobs/claim-statement';
-import { ACTIVE_STATUSES, JOB_STATUSES } from '../jobs/job-status';
+import { llmLoadSql, oldestPendingAgeSql } from '../jobs/job-load-sql';
+import { JOB_STATUSES } from '../jobs/job-status';
 import { RelayMetrics } from './relay-metrics';
 
 /**
@@ -24,7 +24,6 @@ export class JobGauges implements OnModuleInit {
 
   onModuleInit(): void {
     const db = this.dataSource;
-    const oldestPerStatus = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
     new Gauge({
       name: 'relay_jobs',
       help: 'Jobs by status',
@@ -77,7 +76,7 @@ export class JobGauges implements OnModuleInit {
       registers: [this.metrics.registry],
       async collect() {
         const rows = await db
-          .query(`SELECT ${nowMsSql(db)} - MIN(oldest) AS age FROM (${oldestPerStatus}) AS pending`)
+          .query(`SELECT (${oldestPendingAgeSql(nowMsSql(db))}) AS age`)
           .catch(() => null);
         const age = rows?.[0]?.age;
         if (rows === null) this.set(Number.NaN);
