@@ -23,12 +23,9 @@ export class CancelNoticeService {
   ) {}
 
   async attemptNotice(claim: ClaimedJob): Promise<void> {
+    // The scheduler claims this leg only when LLM_CANCEL_PATH is set.
     const target = this.llm.cancelTarget(claim.job.id);
-    if (target === null) {
-      // LLM_CANCEL_PATH was unset since the notice was scheduled: nothing to send.
-      await this.jobs.cancelNoticeDone(claim);
-      return;
-    }
+    if (target === null) throw new Error('a cancel notice was claimed without LLM_CANCEL_PATH');
     const startedAt = Date.now();
     const response = await this.llm.cancel(claim.job, target);
     const outcome = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);

@@ -43,7 +43,6 @@ export class JobsService {
 
   private readonly claimStatement: ClaimStatement;
   private readonly sql: DirectSql;
-  private readonly queuePositionSql: string;
 
   constructor(
     @InjectRepository(Job) private readonly jobs: Repository<Job>,
@@ -54,9 +53,6 @@ export class JobsService {
     this.changeSeq = changeSeqSql(dataSource, this.now);
     this.claimStatement = new ClaimStatement(dataSource);
     this.sql = new DirectSql(dataSource);
-    this.queuePositionSql =
-      'SELECT COUNT(*) AS ahead FROM (SELECT 1 FROM jobs ' +
-      "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL ORDER BY next_attempt_at LIMIT ?) AS waiting";
   }
 
   /** Stores a new job, due for forwarding at once (one INSERT; nothing is read back). */
@@ -86,18 +82,12 @@ export class JobsService {
     return jobs.map((job) => claimOf(job, lease, leg, leaseDeadline));
   }
 
-  /** Jobs at the LLM now, across replicas: processing, or with a forward in progress. */
-  async inFlightAtLlm(): Promise<number> {
-    const { records } = await this.sql.execute(this.claimStatement.inFlightSql, []);
-    return Number(records[0].in_flight);
-  }
-
   /**
    * How many jobs wait to be forwarded before this queued one, plus one; counted along idx_jobs_due up to
    * `QUEUE_POSITION_CAP`, so a huge backlog costs no more than that.
    */
   async queuePosition(job: Job): Promise<number> {
-    const { records } = await this.sql.execute(this.queuePositionSql, [job.nextAttemptAt, QUEUE_POSITION_CAP]);
+    const { records } = await this.sql.execute(QUEUE_POSITION_SQL, [job.nextAttemptAt, QUEUE_POSITION_CAP]);
     return Number(records[0].ahead) + 1;
   }
 
@@ -108,11 +98,11 @@ export class JobsService {
    * Returns the status it was cancelled from, or the status that refused it (finished jobs); 'cancelled' again when
    * it already was.
    */
-  async cancel(jobId: string, notifyLlm: (job: Job) => boolean): Promise<{ cancelled: boolean; from: JobStatus; job: Job }> {
+  async cancel(jobId: string, notifyLlm: (job: Job) => boolean): Promise<{ cancelled: boolean; from: JobStatus }> {
     for (;;) {
       const job = await this.jobs.findOneBy({ id: jobId });
       if (!job) throw new JobNotFoundError(jobId);
-      if (!CANCELLABLE_STATUSES.includes(job.status)) return { cancelled: false, from: job.status, job };
+      if (!CANCELLABLE_STATUSES.includes(job.status)) return { cancelled: false, from: job.status };
       assertTransition(job.status, 'cancelled');
       const noticeDue = notifyLlm(job);
       const changes: Changes = {
@@ -125,7 +115,7 @@ export class JobsService {
       // again whether the LLM must be told.
       const where = 'id = ? AND status = ? AND forward_attempts = ?';
       const changed = await this.sql.update(Job, this.stamped(changes), where, [jobId, job.status, job.forwardAttempts]);
-      if (changed === 1) return { cancelled: true, from: job.status, job };
+      if (changed === 1) return { cancelled: true, from: job.status };
     }
   }
 
@@ -293,6 +283,9 @@ export class JobsService {
 
 /** Queue positions are counted up to this many jobs ahead. */
 export const QUEUE_POSITION_CAP = 10_000;
+const QUEUE_POSITION_SQL =
+  'SELECT COUNT(*) AS ahead FROM (SELECT 1 FROM jobs ' +
+  "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL ORDER BY next_attempt_at LIMIT ?) AS waiting";
 
 const WAITING_FOR_OUTCOME: JobStatus[] = ['queued', 'processing'];
 /** The hash fingerprints the failure's kind; the message itself is completed in SQL per job. */
