@@ -1,26 +1,26 @@
-import { WalCheckpointer } from './database/wal-checkpointer';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { DomainErrorFilter } from './common/domain-error.filter';
-import { intakeThrottleOptions } from './common/intake-throttle';
-import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { RequestValidationPipe } from './common/request-validation.pipe';
+import { LoggerModule } from 'nestjs-pino';
 import { CONFIG, type RelayConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { buildDataSourceOptions } from './database/data-source-options';
-import { initializeDataSource } from './database/migration-lock';
-import { loggingOptions } from './logging/logging';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthModule } from './health/health.module';
+import { DomainErrorFilter } from './http/domain-error.filter';
+import { intakeThrottleOptions } from './http/intake-throttle';
+import { JsonBodyMiddleware } from './http/json-body.middleware';
+import { RequestValidationPipe } from './http/request-validation.pipe';
 import { LlmCallbackModule } from './llm-callback/llm-callback.module';
+import { LlmServerModule } from './llm-server/llm-server.module';
+import { loggingOptions } from './logging/logging';
 import { MetricsModule } from './metrics/metrics.module';
+import { RetentionModule } from './retention/retention.module';
 import { ReviewsModule } from './reviews/reviews.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
 import { SimulationModule } from './simulation/simulation.module';
 
+/** The top of the layers (docs/architecture.md): every feature module, the HTTP edge and the global providers. */
 @Module({})
 export class AppModule implements NestModule {
   /** The whole relay for one validated configuration (see config/config.ts). */
@@ -30,14 +30,12 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRootAsync({ inject: [CONFIG], useFactory: loggingOptions }),
-        TypeOrmModule.forRootAsync({
-          inject: [CONFIG],
-          useFactory: (relay: RelayConfig) => buildDataSourceOptions(relay.database),
-          dataSourceFactory: (options) => initializeDataSource(options!),
-        }),
         ScheduleModule.forRoot(),
         ThrottlerModule.forRootAsync({ inject: [CONFIG], useFactory: intakeThrottleOptions }),
+        SchedulerModule,
+        LlmServerModule,
         DeliveryModule,
+        RetentionModule,
         ReviewsModule,
         LlmCallbackModule,
         SimulationModule,
@@ -47,7 +45,6 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_FILTER, useClass: DomainErrorFilter },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
-        WalCheckpointer,
       ],
     };
   }

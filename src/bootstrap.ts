@@ -10,12 +10,13 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { RelayConfig } from './config/config';
 import { DatabaseLock } from './database/database-lock';
-import { describeDatabase } from './database/database-url';
-import { WorkScheduler } from './delivery/work.scheduler';
-import { RetentionSweeper } from './jobs/retention.sweeper';
+import { describeDatabase } from './config/database-url';
+import { WorkScheduler } from './scheduler/work.scheduler';
+import { WorkSignal } from './scheduler/work-signal';
+import { RetentionSweeper } from './retention/retention.sweeper';
 import { buildOpenApiDocument } from './openapi';
 import { consoleSite, findConsoleAssets } from './operator-console/console-site';
-import { StartupError } from './startup-error';
+import { StartupError } from './common/startup-error';
 
 /** The relay's modules plus the database lock taken before them, so that closing the app releases the lock. */
 @Module({})
@@ -46,7 +47,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   app.useLogger(app.get(PinoLogger));
   new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
-  app.use(closeConnectionsWhileDraining(app.get(WorkScheduler)));
+  app.use(closeConnectionsWhileDraining(app.get(WorkSignal)));
   // Swagger UI needs inline scripts and styles on /docs; everything else is JSON, or the console, which sets a
   // stricter policy of its own (operator-console/console-site.ts).
   app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
@@ -114,13 +115,13 @@ function keepIdleConnections(server: Server, keepAliveMs: number): void {
  * that arrived before the drain began is answered as usual, and its connection is ended right after if by then the
  * relay is draining.
  */
-function closeConnectionsWhileDraining(scheduler: WorkScheduler) {
+function closeConnectionsWhileDraining(work: WorkSignal) {
   return (request: Request, response: Response, next: NextFunction): void => {
-    if (scheduler.isDraining) {
+    if (work.isDraining) {
       response.setHeader('Connection', 'close');
     } else {
       response.once('finish', () => {
-        if (scheduler.isDraining) request.socket.destroySoon();
+        if (work.isDraining) request.socket.destroySoon();
       });
     }
     next();

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createRelayApp, listenAndRun } from './bootstrap';
 import { ConfigError } from './config/config-reader';
 import { loadConfig, type RelayConfig } from './config/config';
-import { StartupError } from './startup-error';
+import { StartupError } from './common/startup-error';
 
 async function main(): Promise<void> {
   let config: RelayConfig;

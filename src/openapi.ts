@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SCHEME, BEARER_SCHEME } from './common/api-key.guard';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './http/api-key.guard';
 import { CALLBACK_BEARER_SCHEME, CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
 import { DeliveryPayloadDto } from './delivery/dto/delivery-payload.dto';
 import { tightenSchemas } from './common/openapi-schema';
-import { publishResultSchema } from './common/result-schema-openapi';
+import { publishResultSchema } from './config/result-schema-openapi';
 import { CONFIG, type RelayConfig } from './config/config';
 
 const SIGNATURE_HEADERS = [

@@ -1,12 +1,14 @@
 import * as fs from 'node:fs';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, MIGRATIONS } from '../src/database/data-source-options';
-import { parseDatabaseUrl } from '../src/database/database-url';
+import { MIGRATIONS } from '../src/database/data-source-options';
+import { relayDataSourceOptions } from '../src/jobs/relay-data-source';
+import { parseDatabaseUrl } from '../src/config/database-url';
 import { ChangeFeed1797000000000 } from '../src/database/migrations/1797000000000-change-feed';
-import { DeliveryAttempt } from '../src/jobs/attempt.entity';
+import { Attempt } from '../src/jobs/attempt.entity';
 import { Job } from '../src/jobs/job.entity';
-import { JobTimelineService } from '../src/jobs/job-timeline.service';
+import { SqlExecutor } from '../src/database/sql-executor';
+import { JobQueriesRepository } from '../src/jobs/job-queries.repository';
 import { decodeFeedCursor, encodeFeedCursor, FEED_START } from '../src/reviews/feed-cursor';
 import { encodeCursor } from '../src/reviews/list-cursor';
 import { callingBackLlm, eventually, FakeServer, RecordedRequest } from './support/fake-server';
@@ -151,7 +153,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
   });
 
   it('walks idx_jobs_change in order: no table scan, no sort', async () => {
-    const timeline = relay.app.get(JobTimelineService);
+    const timeline = relay.app.get(JobQueriesRepository);
     for (const after of [FEED_START, { seq: 1_800_000_000_000, id: `job_${'f'.repeat(32)}` }]) {
       const [sql, parameters] = timeline.changesQuery(after, 100).getQueryAndParameters();
       const plan = (await db.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)).map((row: { detail: string }) => row.detail).join(' / ');
@@ -308,12 +310,12 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
   });
 
   it('walks idx_jobs_change on a large history: no sequential scan, no sort', async () => {
-    const dataSource = await new DataSource(buildDataSourceOptions(parseDatabaseUrl(database.url))).initialize();
+    const dataSource = await new DataSource(relayDataSourceOptions(parseDatabaseUrl(database.url))).initialize();
     try {
       await fillHistory((sql) => dataSource.query(sql), { postgres: true, jobs: 20_000, fromMs: Date.now() - 86_400_000, spanMs: 86_400_000, webhookUrl: `${web.url}/hook` });
       await dataSource.query("UPDATE jobs SET change_seq = created_at / 1000 WHERE request_hash = 'history'");
       await dataSource.query('ANALYZE jobs');
-      const timeline = new JobTimelineService(dataSource.getRepository(Job), dataSource.getRepository(DeliveryAttempt), dataSource);
+      const timeline = new JobQueriesRepository(new SqlExecutor(dataSource));
       for (const after of [FEED_START, { seq: Math.floor(Date.now() / 1000) - 40_000, id: `job_${'f'.repeat(32)}` }]) {
         const [sql, parameters] = timeline.changesQuery(after, 100).getQueryAndParameters();
         const plan = (await dataSource.query(`EXPLAIN ${sql}`, parameters)).map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
@@ -335,7 +337,7 @@ describe('the change-feed migration on existing jobs', () => {
   ];
 
   async function migrateAndRead(databaseUrl: string): Promise<string[]> {
-    const options = buildDataSourceOptions(parseDatabaseUrl(databaseUrl));
+    const options = relayDataSourceOptions(parseDatabaseUrl(databaseUrl));
     const earlier = MIGRATIONS.filter((migration) => migration !== ChangeFeed1797000000000);
     const db = await new DataSource({ ...options, migrations: earlier, migrationsRun: false }).initialize();
     await db.runMigrations();

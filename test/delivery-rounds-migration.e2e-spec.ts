@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
-import { parseDatabaseUrl } from '../src/database/database-url';
+import { relayDataSourceOptions } from '../src/jobs/relay-data-source';
+import { parseDatabaseUrl } from '../src/config/database-url';
 import { InitialSchema1764150000000 } from '../src/database/migrations/1764150000000-initial-schema';
 import { eventually, FakeServer } from './support/fake-server';
 import { createTestDatabase, postgresReachable } from './support/postgres';
@@ -35,7 +35,7 @@ function legacyRows(webhookUrl: string): string[] {
 
 /** A database at the initial schema holding legacy rows, as an older relay left it. */
 async function legacyDatabase(databaseUrl: string, webhookUrl: string): Promise<void> {
-  const options = buildDataSourceOptions(parseDatabaseUrl(databaseUrl));
+  const options = relayDataSourceOptions(parseDatabaseUrl(databaseUrl));
   const db = new DataSource({ ...options, migrations: [InitialSchema1764150000000], migrationsRun: false });
   await db.initialize();
   await db.runMigrations();
@@ -81,7 +81,7 @@ async function migrateAndCheck(databaseUrl: string, web: FakeServer): Promise<vo
 
 /** Reverting the migration puts attempt numbers and counters back per round, as the older relay expects. */
 async function revertAndCheck(databaseUrl: string): Promise<void> {
-  const db = new DataSource({ ...buildDataSourceOptions(parseDatabaseUrl(databaseUrl)), migrationsRun: false });
+  const db = new DataSource({ ...relayDataSourceOptions(parseDatabaseUrl(databaseUrl)), migrationsRun: false });
   await db.initialize();
   // Later migrations are undone first, down to and including this one.
   const applied = async () => (await db.query('SELECT name FROM migrations')).map((row: { name: string }) => row.name);

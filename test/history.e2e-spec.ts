@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { JobTimelineService, type JobFilter } from '../src/jobs/job-timeline.service';
-import { RetentionSweeper } from '../src/jobs/retention.sweeper';
+import { JobQueriesRepository, type JobFilter } from '../src/jobs/job-queries.repository';
+import { RetentionSweeper } from '../src/retention/retention.sweeper';
 import { decodeCursor } from '../src/reviews/list-cursor';
 import { eventually, FakeServer } from './support/fake-server';
 import { createTestDatabase, postgresReachable } from './support/postgres';
@@ -91,7 +91,7 @@ describe('a large history on SQLite', () => {
   });
 
   it('reads every page through an index in list order: no table scan, no sort', async () => {
-    const timeline = relay.app.get(JobTimelineService);
+    const timeline = relay.app.get(JobQueriesRepository);
     const at = { createdAt: from + 30 * DAY, id: 'job_f' + 'f'.repeat(31) };
     const filters: JobFilter[] = [
       { limit: 20, offset: 0 },

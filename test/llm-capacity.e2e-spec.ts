@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
-import { nowMsSql } from '../src/database/db-clock';
-import { ClaimStatement } from '../src/jobs/claim-statement';
+import { nowMsSql } from '../src/database/dialect';
+import { ClaimsRepository } from '../src/jobs/claims.repository';
 import { capacityLlm, gaugeValue } from './support/capacity-llm';
 import { eventually, FakeServer } from './support/fake-server';
 import { createTestDatabase, postgresReachable } from './support/postgres';
@@ -62,7 +62,7 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
     llm = await FakeServer.start(() => ({ status: 202 }));
     relay = await startRelay({ LLM_API_URL: llm.url, LLM_MAX_IN_FLIGHT: '2' });
     const db = relay.app.get(DataSource);
-    const plan: { detail: string }[] = await db.query(`EXPLAIN QUERY PLAN ${new ClaimStatement(db).inFlightSql}`);
+    const plan: { detail: string }[] = await db.query(`EXPLAIN QUERY PLAN ${relay.app.get(ClaimsRepository).inFlightSql}`);
     const details = plan.map((row) => row.detail).join('\n');
     expect(details).toMatch(/USING (COVERING )?INDEX idx_jobs_forwarding/);
     expect(details).not.toMatch(/idx_jobs_status_created|SCAN jobs/);

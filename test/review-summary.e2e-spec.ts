@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { MAX_ATTEMPTS_SCANNED } from '../src/jobs/job-summary.service';
+import { MAX_ATTEMPTS_SCANNED } from '../src/reviews/review-summary.service';
 import { eventually, FakeServer } from './support/fake-server';
 import { reviewBody, RunningRelay, startRelay } from './support/relay';
 

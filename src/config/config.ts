@@ -4,7 +4,7 @@ import {
   DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS,
   parseDatabaseUrl,
   postgresUrlProblems,
-} from '../database/database-url';
+} from './database-url';
 import { ConfigReader } from './config-reader';
 import { readResultSchema, type ResultSchema } from './result-schema';
 

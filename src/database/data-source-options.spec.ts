@@ -5,7 +5,7 @@ import { buildDataSourceOptions } from './data-source-options';
 describe('DATABASE_POOL_SIZE', () => {
   const postgres = 'postgres://relay@db.example.com/relay';
   const poolMax = (env: NodeJS.ProcessEnv) => {
-    const options = buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database);
+    const options = buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database, []);
     return (options as { extra?: { max?: number } }).extra?.max;
   };
 
@@ -31,7 +31,7 @@ describe('DATABASE_POOL_SIZE', () => {
 describe('DATABASE_STATEMENT_TIMEOUT_MS', () => {
   const postgres = 'postgres://relay@db.example.com/relay';
   const extra = (env: NodeJS.ProcessEnv) =>
-    (buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database) as { extra?: Record<string, unknown> }).extra;
+    (buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database, []) as { extra?: Record<string, unknown> }).extra;
 
   it('sets statement_timeout on every PostgreSQL connection: 30 s unless set, none at 0', () => {
     expect(extra({})).toMatchObject({ statement_timeout: 30_000 });

@@ -1,10 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
-import { DeliveryAttempt } from '../jobs/attempt.entity';
-import { Job } from '../jobs/job.entity';
+import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
 import { SAFETY_NET_PAGES } from './wal-checkpointer';
-import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget, isSqliteFile } from './database-url';
+import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget, isSqliteFile } from '../config/database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
@@ -18,7 +16,6 @@ import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacit
  */
 export const DATABASE_CONNECT_TIMEOUT_MS = 5_000;
 
-export const ENTITIES = [Job, DeliveryAttempt];
 export const MIGRATIONS = [
   InitialSchema1764150000000,
   DeliveryRounds1795750000000,
@@ -28,10 +25,14 @@ export const MIGRATIONS = [
   LlmCapacity1797200000000,
 ];
 
-/** One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database. */
-export function buildDataSourceOptions(target: DatabaseTarget): DataSourceOptions {
+/**
+ * One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database; the entities
+ * come from the jobs module (jobs/relay-data-source.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export function buildDataSourceOptions(target: DatabaseTarget, entities: MixedList<Function | string | EntitySchema>): DataSourceOptions {
   const common = {
-    entities: ENTITIES,
+    entities,
     migrations: MIGRATIONS,
     // PostgreSQL migrates under an advisory lock instead (migration-lock.ts); SQLite on initialize.
     migrationsRun: target.kind === 'sqlite',

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { StartupError } from '../startup-error';
+import { StartupError } from '../common/startup-error';
 import { ensureDirectoryOf } from './data-source-options';
-import { type DatabaseTarget, isSqliteFile } from './database-url';
+import { type DatabaseTarget, isSqliteFile } from '../config/database-url';
 
 export class DatabaseInUseError extends StartupError {
   constructor(file: string) {

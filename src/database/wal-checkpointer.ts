@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
 import { CONFIG, type RelayConfig } from '../config/config';
-import { isSqliteFile } from './database-url';
+import { isSqliteFile } from '../config/database-url';
 
 /** How often the worker moves the WAL's frames into the database file. */
 const CHECKPOINT_INTERVAL_MS = 100;

@@ -1,30 +1,22 @@
-import { Module } from '@nestjs/common';
+import { Module, OnModuleInit } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
-import { AttemptLog } from './attempt-log';
-import { CancelNoticeService } from './cancel-notice.service';
+import { SchedulerModule } from '../scheduler/scheduler.module';
+import { WorkScheduler } from '../scheduler/work.scheduler';
 import { DeliveryService } from './delivery.service';
-import { ForwardService } from './forward.service';
-import { LlmPace } from './llm-pace';
-import { LlmServerClient } from './llm-server.client';
 import { WebhookClient } from './webhook.client';
-import { WorkScheduler } from './work.scheduler';
 
-/**
- * The outbound legs (relay → LLM, relay → web service, and cancellation notices to the LLM) and the scheduler that
- * drives them.
- */
+/** The leg to the web service: signed deliveries of each job's result to its webhook_url, retried until answered. */
 @Module({
-  imports: [JobsModule],
-  providers: [
-    AttemptLog,
-    ForwardService,
-    DeliveryService,
-    CancelNoticeService,
-    LlmPace,
-    LlmServerClient,
-    WebhookClient,
-    WorkScheduler,
-  ],
-  exports: [WorkScheduler],
+  imports: [JobsModule, SchedulerModule],
+  providers: [DeliveryService, WebhookClient],
 })
-export class DeliveryModule {}
+export class DeliveryModule implements OnModuleInit {
+  constructor(
+    private readonly scheduler: WorkScheduler,
+    private readonly delivery: DeliveryService,
+  ) {}
+
+  onModuleInit(): void {
+    this.scheduler.register(this.delivery);
+  }
+}

@@ -1,19 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { retryWhileUnavailable } from '../database/database-outage';
-import { AttemptOutcome } from '../jobs/attempt.entity';
+import type { AttemptOutcome } from '../jobs/attempt.entity';
 import { ClaimedJob, JobsService } from '../jobs/jobs.service';
-import { AttemptLog } from './attempt-log';
-import { attemptRecord, retryAfterFailure, judgeDelivery } from './attempt-result';
-import { OutboundResponse } from './outbound-http';
+import { AttemptLogService } from '../scheduler/attempt-log.service';
+import { attemptRecord, retryAfterFailure, judgeDelivery } from '../scheduler/attempt-result';
+import type { LegRunner } from '../scheduler/leg-runner';
+import type { OutboundResponse } from '../scheduler/outbound-http';
 import { WebhookClient } from './webhook.client';
 
 /** The delivery leg: one attempt to post a claimed job's result to its webhook. */
 @Injectable()
-export class DeliveryService {
+export class DeliveryService implements LegRunner {
+  readonly leg = 'delivery';
+
   constructor(
     private readonly jobs: JobsService,
-    private readonly attempts: AttemptLog,
+    private readonly attempts: AttemptLogService,
     private readonly webhook: WebhookClient,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {}
@@ -22,12 +25,16 @@ export class DeliveryService {
    * The receiver may have acknowledged the delivery already: if the database is away just then, the outcome's write
    * waits for it (within the lease) rather than leaving the lease to run out and the delivery to be made again.
    */
-  async attemptDelivery(claim: ClaimedJob): Promise<void> {
+  async attempt(claim: ClaimedJob): Promise<void> {
     const startedAt = Date.now();
     const response = await this.webhook.deliver(claim.job);
     const outcome = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
     const record = attemptRecord('delivery', claim, redactQuery(claim.job.webhookUrl), response, outcome, startedAt);
     await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+  }
+
+  cutOff(): void {
+    this.webhook.cutOff();
   }
 
   private async settle(claim: ClaimedJob, response: OutboundResponse): Promise<AttemptOutcome> {
@@ -41,7 +48,9 @@ export class DeliveryService {
       const decision = retryAfterFailure(claim, response, this.config.delivery, this.config.retryAfterMaxSeconds);
       if (decision.retry) return (await this.jobs.scheduleRetry(claim, decision.delayMs)) ? 'retry' : 'stale';
     }
-    return (await this.jobs.markDeliveryFailed(claim)) ? 'failed' : 'stale';
+    if (!(await this.jobs.markDeliveryFailed(claim))) return 'stale';
+    this.attempts.deliveryFailed();
+    return 'failed';
   }
 }
 

@@ -1,8 +1,8 @@
-import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
-import { AgentPair, destroyAgents, webhookAgents } from './http-agents';
-import { OutboundResponse, postJson } from './outbound-http';
+import { AgentPair, destroyAgents, webhookAgents } from '../scheduler/http-agents';
+import { OutboundResponse, postJson } from '../scheduler/outbound-http';
 import { signDelivery, webhookIdFor } from './signer';
 
 /** The body the web service receives; `error` only when `ok` is false. */
@@ -21,7 +21,7 @@ export function deliveryPayload(job: Job): Record<string, unknown> {
 
 /** Posts signed results to the web service's webhook. */
 @Injectable()
-export class WebhookClient implements BeforeApplicationShutdown {
+export class WebhookClient {
   private readonly agents: AgentPair;
 
   constructor(
@@ -43,11 +43,8 @@ export class WebhookClient implements BeforeApplicationShutdown {
     });
   }
 
-  /**
-   * Runs after the scheduler's own beforeApplicationShutdown (its drain), since Nest shuts dependents down before their
-   * dependencies; cuts off the attempts that outlived the grace period.
-   */
-  beforeApplicationShutdown(): void {
+  /** Ends every connection, cutting off the requests still in flight (the scheduler's cutOff, after its drain). */
+  cutOff(): void {
     destroyAgents(this.agents);
   }
 }

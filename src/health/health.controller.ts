@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { WorkScheduler } from '../delivery/work.scheduler';
+import { WorkSignal } from '../scheduler/work-signal';
 
 const ALIVE: HealthCheckResult = { status: 'ok', info: {}, error: {}, details: {} };
 const ALIVE_SCHEMA = {
@@ -18,7 +18,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    private readonly scheduler: WorkScheduler,
+    private readonly work: WorkSignal,
   ) {}
 
   /**
@@ -41,7 +41,7 @@ export class HealthController {
     return this.health.check([
       () => {
         const session = this.indicators.check('intake');
-        return this.scheduler.isDraining ? session.down('draining') : session.up();
+        return this.work.isDraining ? session.down('draining') : session.up();
       },
       () => this.database.pingCheck('database', { timeout: 2000 }),
     ]);

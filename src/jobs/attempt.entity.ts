@@ -15,7 +15,7 @@ export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale' | 'rejecte
 /** One row per outbound attempt of either leg, and per refused callback result, for the job's timeline. */
 @Entity({ name: 'delivery_attempts' })
 @Index('idx_attempts_job', ['jobId', 'id'])
-export class DeliveryAttempt {
+export class Attempt {
   @PrimaryGeneratedColumn()
   id: number;
 

@@ -1,6 +1,13 @@
 import { canonicalJson, sha256Hex } from '../common/canonical-json';
 import type { JobError } from './job.entity';
-import type { JobOutcome } from './jobs.service';
+
+/** What an attempt or a callback came to: the result or failure that will be delivered. */
+export interface JobOutcome {
+  ok: boolean;
+  result: unknown;
+  error: JobError | null;
+  outcomeHash: string;
+}
 
 export type FailureCode = 'forward_failed' | 'llm_timeout' | 'llm_error' | 'invalid_result';
 

@@ -1,15 +1,21 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DeliveryAttempt } from './attempt.entity';
+import { DatabaseModule } from '../database/database.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { Attempt } from './attempt.entity';
+import { AttemptsRepository } from './attempts.repository';
+import { ClaimsRepository } from './claims.repository';
 import { Job } from './job.entity';
-import { JobSummaryService } from './job-summary.service';
-import { JobTimelineService } from './job-timeline.service';
+import { JobGauges } from './job-gauges';
+import { JobLoadRepository } from './job-load.repository';
+import { JobQueriesRepository } from './job-queries.repository';
+import { JobWritesRepository } from './job-writes.repository';
 import { JobsService } from './jobs.service';
-import { RetentionSweeper } from './retention.sweeper';
 
+/** Jobs and their attempts: the state machine's one writer, and the repositories holding their SQL. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Job, DeliveryAttempt])],
-  providers: [JobsService, JobTimelineService, JobSummaryService, RetentionSweeper],
-  exports: [JobsService, JobTimelineService, JobSummaryService, RetentionSweeper],
+  imports: [DatabaseModule, MetricsModule, TypeOrmModule.forFeature([Job, Attempt])],
+  providers: [JobsService, JobWritesRepository, ClaimsRepository, JobQueriesRepository, AttemptsRepository, JobLoadRepository, JobGauges],
+  exports: [JobsService, JobQueriesRepository, AttemptsRepository, JobLoadRepository],
 })
 export class JobsModule {}

@@ -1,10 +1,23 @@
-import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { catchError, Observable, tap, throwError } from 'rxjs';
-import { DomainError } from '../common/domain-errors';
+import { DomainError, type ErrorCode } from '../common/domain-errors';
 import { CallbackResult, RelayMetrics } from '../metrics/relay-metrics';
 import type { CallbackAckDto } from './dto/llm-callback.dto';
 
-const BY_STATUS: Record<number, CallbackResult> = { 400: 'invalid', 401: 'unauthorized', 404: 'not_found', 409: 'conflict', 422: 'rejected' };
+/** A refused callback's result label, by the error's code; codes not listed (e.g. an outage) are not counted. */
+const RESULT_BY_CODE: Partial<Record<ErrorCode, CallbackResult>> = {
+  invalid_callback_token: 'unauthorized',
+  job_not_found: 'not_found',
+  result_already_recorded: 'conflict',
+  invalid_result: 'rejected',
+  malformed_json: 'invalid',
+  request_aborted: 'invalid',
+  request_size_invalid: 'invalid',
+  body_not_object: 'invalid',
+  too_deeply_nested: 'invalid',
+  unrepresentable_number: 'invalid',
+  validation_failed: 'invalid',
+};
 
 /** Counts every callback by result, including those refused by validation before the handler runs. */
 @Injectable()
@@ -15,8 +28,7 @@ export class CallbackMetricsInterceptor implements NestInterceptor {
     return next.handle().pipe(
       tap((ack: CallbackAckDto) => this.metrics.callback(ack.status)),
       catchError((error: unknown) => {
-        const status = error instanceof DomainError ? error.status : error instanceof HttpException ? error.getStatus() : 500;
-        const result = BY_STATUS[status];
+        const result = error instanceof DomainError ? RESULT_BY_CODE[error.code] : undefined;
         if (result) this.metrics.callback(result);
         return throwError(() => error);
       }),

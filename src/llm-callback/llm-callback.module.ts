@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
-import { DeliveryModule } from '../delivery/delivery.module';
 import { JobsModule } from '../jobs/jobs.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { SchedulerModule } from '../scheduler/scheduler.module';
 import { LlmCallbackController } from './llm-callback.controller';
 import { LlmCallbackService } from './llm-callback.service';
+import { ResultContractService } from './result-contract.service';
 
+/** The LLM's callback (/v1/llm/callback/{job_id}): the result recorded once, checked against RESULT_SCHEMA. */
 @Module({
-  imports: [JobsModule, DeliveryModule],
+  imports: [JobsModule, SchedulerModule, MetricsModule],
   controllers: [LlmCallbackController],
-  providers: [LlmCallbackService],
+  providers: [LlmCallbackService, ResultContractService],
   exports: [LlmCallbackService],
 })
 export class LlmCallbackModule {}

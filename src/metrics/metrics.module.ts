@@ -1,16 +1,15 @@
-import { Global, Module } from '@nestjs/common';
-import { DeliveryModule } from '../delivery/delivery.module';
+import { Module } from '@nestjs/common';
 import { EventLoopLoad } from './event-loop-load';
-import { JobGauges } from './job-gauges';
 import { MetricsController } from './metrics.controller';
-import { ReadinessGauge } from './readiness-gauge';
 import { RelayMetrics } from './relay-metrics';
 
-@Global()
+/**
+ * The relay's Prometheus registry, its counters and GET /metrics. Near the bottom of the layers: the modules that
+ * count things import it, and register their own gauges on its registry (jobs, the LLM's pace, readiness).
+ */
 @Module({
-  imports: [DeliveryModule],
   controllers: [MetricsController],
-  providers: [RelayMetrics, JobGauges, ReadinessGauge, EventLoopLoad],
+  providers: [RelayMetrics, EventLoopLoad],
   exports: [RelayMetrics, EventLoopLoad],
 })
 export class MetricsModule {}

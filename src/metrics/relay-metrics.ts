@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import type { NewAttempt } from '../jobs/job-timeline.service';
 
 export type CallbackResult = 'accepted' | 'duplicate' | 'cancelled' | 'conflict' | 'unauthorized' | 'invalid' | 'not_found' | 'rejected';
 
@@ -72,7 +71,8 @@ export class RelayMetrics {
     this.intakeRejections.inc({ reason });
   }
 
-  attemptFinished(record: NewAttempt): void {
+  /** One finished outbound attempt (or refused callback) of a leg, with what it came to and how long it took. */
+  attemptFinished(record: { leg: string; outcome: string; durationMs: number }): void {
     this.attempts.inc({ leg: record.leg, outcome: record.outcome });
     this.attemptDuration.observe({ leg: record.leg }, record.durationMs / 1000);
   }

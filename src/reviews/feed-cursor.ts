@@ -1,4 +1,4 @@
-import { InvalidCursorError } from './list-cursor';
+import { InvalidCursorError } from '../common/domain-errors';
 
 /** A reader's place in the catch-up feed: the last change it was given, as `change_seq` and job id. */
 export interface ChangePosition {

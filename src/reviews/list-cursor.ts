@@ -1,4 +1,4 @@
-import { DomainError } from '../common/domain-errors';
+import { InvalidCursorError } from '../common/domain-errors';
 
 /** A page boundary in the list's order (newest first): the last job of a page, as `created_at` ms and id. */
 export interface ListPosition {
@@ -7,12 +7,6 @@ export interface ListPosition {
 }
 
 const POSITION = /^(\d{1,15}):(job_[0-9a-f]{32})$/;
-
-export class InvalidCursorError extends DomainError {
-  constructor() {
-    super(400, 'invalid_cursor', 'cursor is not one the relay gave out: pass next_cursor from the previous page unchanged');
-  }
-}
 
 /** Opaque to clients: base64url of `<created_at ms>:<job id>`. */
 export function encodeCursor(position: ListPosition): string {

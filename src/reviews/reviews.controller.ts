@@ -15,16 +15,18 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
+import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../http/api-key.guard';
 import { DomainError } from '../common/domain-errors';
 import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto } from '../common/error-body.dto';
-import { JobSummaryService } from '../jobs/job-summary.service';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
 import { ReviewChangesDto, ReviewChangesQueryDto } from './dto/review-changes.dto';
 import { ReviewSummaryDto } from './dto/review-summary.dto';
 import { AttemptListDto, ReviewAcceptedDto, ReviewDto, ReviewListDto } from './dto/review.dto';
-import { IntakeAdmissionGuard } from './intake-admission';
+import { IntakeAdmissionGuard } from './intake-admission.guard';
+import { ReviewActionsService } from './review-actions.service';
+import { ReviewQueriesService } from './review-queries.service';
+import { ReviewSummaryService } from './review-summary.service';
 import { ReviewsService } from './reviews.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -38,7 +40,9 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export class ReviewsController {
   constructor(
     private readonly reviews: ReviewsService,
-    private readonly summaries: JobSummaryService,
+    private readonly queries: ReviewQueriesService,
+    private readonly actions: ReviewActionsService,
+    private readonly summaries: ReviewSummaryService,
   ) {}
 
   @Post()
@@ -67,7 +71,7 @@ export class ReviewsController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<ReviewAcceptedDto> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new DomainError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
+      throw new DomainError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
     }
     return ReviewAcceptedDto.from(await this.reviews.submit(dto, idempotencyKey));
   }
@@ -77,7 +81,7 @@ export class ReviewsController {
   @ApiBadRequestResponse({ description: 'Invalid filter or page', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
-    return this.reviews.list(query);
+    return this.queries.list(query);
   }
 
   // Before ':job_id', which would otherwise take "changes" for a job id.
@@ -89,7 +93,7 @@ export class ReviewsController {
   @ApiBadRequestResponse({ description: 'Invalid cursor (`invalid_cursor`) or limit', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   changes(@Query() query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
-    return this.reviews.changes(query);
+    return this.queries.changes(query);
   }
 
   // Before ':job_id' too.
@@ -101,8 +105,8 @@ export class ReviewsController {
       'counts kept by the database, the LLM figures from a small partial index, the oldest pending job from the first ' +
       'entry of an index per active status, and the last hour from a walk back along the attempts\' primary key from ' +
       'the newest row, counted per minute by the database 2,000 rows at a time, which stops past the hour or after ' +
-      '50,000 rows (then `partial_before` says from when the minutes are complete). Measured on SQLite with 60,000 ' +
-      'attempts in the hour: 17 ms, never holding the relay for more than about 2 ms at a time.',
+      '50,000 rows (then `partial_before` says from when the minutes are complete), handing the thread back between ' +
+      'ranges. Measured costs: docs/PERFORMANCE.md (`npm run bench:history`).',
   })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async summary(): Promise<ReviewSummaryDto> {
@@ -114,7 +118,7 @@ export class ReviewsController {
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   get(@Param('job_id') jobId: string): Promise<ReviewDto> {
-    return this.reviews.describe(jobId);
+    return this.queries.describe(jobId);
   }
 
   @Get(':job_id/attempts')
@@ -122,7 +126,7 @@ export class ReviewsController {
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   attempts(@Param('job_id') jobId: string): Promise<AttemptListDto> {
-    return this.reviews.attempts(jobId);
+    return this.queries.attempts(jobId);
   }
 
   @Post(':job_id/cancel')
@@ -138,7 +142,7 @@ export class ReviewsController {
   @ApiConflictResponse({ description: 'The job is already delivered or delivery_failed (job_finished)', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async cancel(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
-    return ReviewAcceptedDto.from(await this.reviews.cancel(jobId));
+    return ReviewAcceptedDto.from(await this.actions.cancel(jobId));
   }
 
   @Post(':job_id/redeliver')
@@ -148,6 +152,6 @@ export class ReviewsController {
   @ApiConflictResponse({ description: 'The job is not finished yet', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async redeliver(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
-    return ReviewAcceptedDto.from(await this.reviews.redeliver(jobId));
+    return ReviewAcceptedDto.from(await this.actions.redeliver(jobId));
   }
 }

@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { refusedDestination } from '../common/address-policy';
-import { DomainError } from '../common/domain-errors';
+import { WebhookUrlNotAllowedError } from '../common/domain-errors';
 import { CONFIG, type RelayConfig } from '../config/config';
-
-export class WebhookUrlNotAllowedError extends DomainError {
-  constructor(reason: string) {
-    super(422, 'webhook_url_not_allowed', `webhook_url is not allowed: ${reason} (ALLOW_PRIVATE_WEBHOOK_URLS is off)`);
-  }
-}
 
 /** Intake's half of the SSRF guard; the delivery agent checks every resolved address again at connect time. */
 @Injectable()

@@ -14,11 +14,11 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../common/api-key.guard';
+import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../http/api-key.guard';
 import { SimulationDisabledError } from '../common/domain-errors';
 import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto, INVALID_RESULT_RESPONSE } from '../common/error-body.dto';
 import { CONFIG, type RelayConfig } from '../config/config';
-import { SIMULATED_LLM_PREFIX } from '../delivery/llm-server.client';
+import { SIMULATED_LLM_PREFIX } from '../llm-server/llm-server.client';
 import { CallbackAckDto } from '../llm-callback/dto/llm-callback.dto';
 import { LlmCallbackService } from '../llm-callback/llm-callback.service';
 import { SimulatedForwardDto, SimulateLlmDto } from './dto/simulate-llm.dto';

@@ -5,7 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createRelayApp, listenAndRun } from '../../src/bootstrap';
 import { loadConfig, type RelayConfig } from '../../src/config/config';
-import { WorkScheduler } from '../../src/delivery/work.scheduler';
+import { WorkScheduler } from '../../src/scheduler/work.scheduler';
 import { FakeServer } from './fake-server';
 import { checkResponsesAgainstOpenApi } from './openapi-check';
 

@@ -1,5 +1,16 @@
 import { ApiAnyJson } from '../../common/openapi-schema';
-import { JobErrorDto } from '../../reviews/dto/review.dto';
+
+export class JobErrorDto {
+  /**
+   * Why the review has no result: forward_failed (the LLM server never accepted the job), llm_timeout (no callback
+   * before the deadline), llm_error (the LLM reported a failure), invalid_result (no result matching the result
+   * schema before the deadline; the message says what was wrong with the last one).
+   * @example "llm_timeout"
+   */
+  code: 'forward_failed' | 'llm_timeout' | 'llm_error' | 'invalid_result';
+  /** @example "The LLM did not call back within 900 seconds" */
+  message: string;
+}
 
 /** What the relay POSTs to a job's webhook_url. */
 export class DeliveryPayloadDto {

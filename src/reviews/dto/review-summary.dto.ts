@@ -1,4 +1,4 @@
-import type { JobSummary } from '../../jobs/job-summary.service';
+import type { JobSummary } from '../review-summary.service';
 
 /** Jobs in each status, every status present (0 when none). */
 export class JobCountsDto {

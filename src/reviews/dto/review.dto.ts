@@ -1,7 +1,8 @@
 import { ApiAnyJson } from '../../common/openapi-schema';
-import { DeliveryAttempt } from '../../jobs/attempt.entity';
+import { Attempt } from '../../jobs/attempt.entity';
 import { Job } from '../../jobs/job.entity';
 import type { JobStatus } from '../../jobs/job-status';
+import { JobErrorDto } from '../../delivery/dto/delivery-payload.dto';
 import { webhookIdFor } from '../../delivery/signer';
 
 export function isoOrNull(ms: number | null): string | null {
@@ -17,18 +18,6 @@ export class ReviewAcceptedDto {
   static from(job: Pick<Job, 'id' | 'status'>): ReviewAcceptedDto {
     return { job_id: job.id, status: job.status };
   }
-}
-
-export class JobErrorDto {
-  /**
-   * Why the review has no result: forward_failed (the LLM server never accepted the job), llm_timeout (no callback
-   * before the deadline), llm_error (the LLM reported a failure), invalid_result (no result matching the result
-   * schema before the deadline; the message says what was wrong with the last one).
-   * @example "llm_timeout"
-   */
-  code: 'forward_failed' | 'llm_timeout' | 'llm_error' | 'invalid_result';
-  /** @example "The LLM did not call back within 900 seconds" */
-  message: string;
 }
 
 export class DeliverySummaryDto {
@@ -83,7 +72,7 @@ export class ReviewDto {
   queue_position?: number;
   delivery: DeliverySummaryDto;
 
-  static from(job: Job, lastDelivery: DeliveryAttempt | null): ReviewDto {
+  static from(job: Job, lastDelivery: Attempt | null): ReviewDto {
     return {
       job_id: job.id,
       submission_id: job.submissionId,
@@ -152,7 +141,7 @@ export class AttemptDto {
   duration_ms: number;
   started_at: string;
 
-  static from(attempt: DeliveryAttempt): AttemptDto {
+  static from(attempt: Attempt): AttemptDto {
     return {
       leg: attempt.leg,
       attempt_no: attempt.attemptNo,

@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { Dialect } from '../database/dialect';
+import { SqlExecutor } from '../database/sql-executor';
+import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
+
+// What the relay reads about its load, shared by the LLM capacity count (claims.repository.ts), the gauges in
+// /metrics, intake admission and the console's summary. Every one reads a counter row of job_status_counts (kept by
+// triggers, see the HistoryScale migration) or a small index, so it costs the same at any history size.
+
+/** Jobs of a status, from the counter table the triggers keep. */
+export function statusCountSql(status: JobStatus): string {
+  return `SELECT COALESCE(SUM(job_count), 0) FROM job_status_counts WHERE status = '${status}'`;
+}
+
+/**
+ * Jobs whose forward is in progress (queued and under a live lease), read from idx_jobs_forwarding, which holds only
+ * those rows: at most LLM_MAX_IN_FLIGHT entries, whatever the backlog. SQLite, planning without statistics, would
+ * rather walk every queued job through idx_jobs_status_created, so it is told which index to use (the literals let it
+ * see that the query implies the index's predicate); PostgreSQL picks the partial index itself.
+ */
+export function forwardingCountSql(dialect: Dialect): string {
+  const from = dialect.indexedBy('jobs', 'idx_jobs_forwarding');
+  return `SELECT COUNT(*) FROM ${from} WHERE status = 'queued' AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs}`;
+}
+
+/** Jobs at the LLM: waiting for their callback (processing), or with a forward attempt in progress. */
+export function inFlightSql(dialect: Dialect): string {
+  return `SELECT (${statusCountSql('processing')}) + (${forwardingCountSql(dialect)}) AS in_flight`;
+}
+
+export interface LlmLoad {
+  /** Queued jobs, those being forwarded included. */
+  queued: number;
+  /** Queued jobs whose forward is in progress. */
+  forwarding: number;
+  /** Jobs the LLM accepted and has not called back on. */
+  processing: number;
+  /** Milliseconds since the oldest job still in work was created; null when none. */
+  oldestPendingAgeMs: number | null;
+}
+
+@Injectable()
+export class JobLoadRepository {
+  private readonly loadSql: string;
+  private readonly countsSql = 'SELECT status, SUM(job_count) AS count FROM job_status_counts GROUP BY status';
+  private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
+
+  constructor(private readonly sql: SqlExecutor) {
+    const dialect = sql.dialect;
+    // The oldest pending job: the first entry of idx_jobs_status_created for each active status.
+    const oldest = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
+    this.loadSql =
+      `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(dialect)}) AS forwarding, ` +
+      `(${statusCountSql('processing')}) AS processing, (SELECT ${dialect.nowMs} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
+  }
+
+  /** Jobs per status (every status present, 0 when none). */
+  async statusCounts(): Promise<Record<JobStatus, number>> {
+    const { records } = await this.sql.execute(this.countsSql, []);
+    const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
+    for (const record of records) {
+      if ((JOB_STATUSES as readonly string[]).includes(record.status)) counts[record.status as JobStatus] = Number(record.count);
+    }
+    return counts;
+  }
+
+  /** Jobs waiting for their forward (being forwarded included): one counter row. */
+  async queued(): Promise<number> {
+    const { records } = await this.sql.execute(this.queuedSql, []);
+    return Number(records[0]?.queued ?? 0);
+  }
+
+  /** What waits for and sits at the LLM, and the oldest pending job's age: one statement. */
+  async llmLoad(): Promise<LlmLoad> {
+    const { records } = await this.sql.execute(this.loadSql, []);
+    const row = records[0];
+    const age = row.oldest_age_ms;
+    return {
+      queued: Number(row.queued),
+      forwarding: Number(row.forwarding),
+      processing: Number(row.processing),
+      oldestPendingAgeMs: age === null || age === undefined ? null : Number(age),
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { type Changes, DbValue, SqlExecutor } from '../database/sql-executor';
+import { Job } from './job.entity';
+import type { JobStatus } from './job-status';
+
+/** Which row a write may change: the job, still in one of `statuses`, and (for an attempt's outcome) still leased. */
+export interface WriteCondition {
+  id: string;
+  statuses: readonly JobStatus[];
+  /** The attempt's lease: the write lands only while the job is leased to it and the lease has not run out. */
+  lease?: string;
+  /** The forward count read before the write: a forward claimed meanwhile makes the write miss. */
+  forwardAttempts?: number;
+}
+
+/**
+ * Every write of a job row, each one statement: the insert, and conditional UPDATEs whose zero affected rows mean
+ * someone else moved the job first. Every write is stamped with the database time; one that sets the status also
+ * takes the feed's next change_seq in the same statement (Dialect.changeSeq).
+ */
+@Injectable()
+export class JobWritesRepository {
+  private readonly changeSeq = DbValue.changeSeq();
+
+  constructor(private readonly sql: SqlExecutor) {}
+
+  /** One INSERT; nothing is read back. */
+  async insert(fields: Changes): Promise<void> {
+    const now = DbValue.now();
+    await this.sql.insert(Job, { ...fields, createdAt: now, updatedAt: now, changeSeq: this.changeSeq });
+  }
+
+  /** Returns whether the row changed. */
+  async update(condition: WriteCondition, changes: Changes): Promise<boolean> {
+    const { where, params } = this.where(condition);
+    return (await this.sql.update(Job, this.stamped(changes), where, params)) === 1;
+  }
+
+  /**
+   * Every job still `processing` whose callback deadline has passed (and, with `onlyRejected`, whose LLM only sent
+   * results that broke RESULT_SCHEMA); returns how many changed. While a job is processing its next_attempt_at is
+   * the callback deadline, so idx_jobs_due finds the overdue ones without scanning the rest.
+   */
+  expireOverdue(changes: Changes, onlyRejected: boolean): Promise<number> {
+    const now = this.sql.dialect.nowMs;
+    const overdue = `status = ? AND next_attempt_at <= ${now} AND callback_deadline_at <= ${now}`;
+    return this.sql.update(Job, this.stamped(changes), onlyRejected ? `${overdue} AND result_rejection IS NOT NULL` : overdue, ['processing']);
+  }
+
+  /** Keeps the latest refused result's reason and counts refusals; returns the count, or null when nothing matched. */
+  async recordRejection(id: string, statuses: readonly JobStatus[], description: string): Promise<number | null> {
+    const { records } = await this.sql.execute(
+      `UPDATE jobs SET result_rejection = ?, result_rejections = result_rejections + 1, updated_at = ${this.sql.dialect.nowMs} ` +
+        `WHERE id = ? AND status IN (${slots(statuses)}) RETURNING result_rejections`,
+      [description, id, ...statuses],
+    );
+    return records.length === 1 ? Number(records[0].result_rejections) : null;
+  }
+
+  /** Hands leases back (graceful stop): the jobs are due again at once, for whoever claims next. */
+  async releaseLeases(claims: { id: string; lease: string }[]): Promise<void> {
+    if (claims.length === 0) return;
+    const leases = [...new Set(claims.map((claim) => claim.lease))];
+    await this.sql.execute(
+      `UPDATE jobs SET lease_token = NULL, lease_expires_at = NULL WHERE id IN (${slots(claims)}) AND lease_token IN (${slots(leases)})`,
+      [...claims.map((claim) => claim.id), ...leases],
+    );
+  }
+
+  private where(condition: WriteCondition): { where: string; params: unknown[] } {
+    let where = `id = ? AND status IN (${slots(condition.statuses)})`;
+    const params: unknown[] = [condition.id, ...condition.statuses];
+    if (condition.forwardAttempts !== undefined) {
+      where += ' AND forward_attempts = ?';
+      params.push(condition.forwardAttempts);
+    }
+    if (condition.lease !== undefined) {
+      where += ` AND lease_token = ? AND lease_expires_at > ${this.sql.dialect.nowMs}`;
+      params.push(condition.lease);
+    }
+    return { where, params };
+  }
+
+  private stamped(changes: Changes): Changes {
+    const stamped: Changes = { ...changes, updatedAt: DbValue.now() };
+    if (changes.status !== undefined) stamped.changeSeq = this.changeSeq;
+    return stamped;
+  }
+}
+
+function slots(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
