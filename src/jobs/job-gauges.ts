@@ -53,12 +53,18 @@ export class JobGauges implements OnModuleInit {
     fromLoad('relay_llm_waiting', 'Jobs waiting to be forwarded to the LLM (queued, no forward in progress)', (row) => row.queued - row.forwarding);
     fromLoad('relay_llm_in_flight', 'Jobs at the LLM: forwarded or being forwarded, not yet called back (all replicas)', (row) => row.forwarding + row.processing);
     new Gauge({ name: 'relay_llm_max_in_flight', help: 'LLM_MAX_IN_FLIGHT (0: no limit)', registers }).set(this.config.llmMaxInFlight);
-    fromLoad('relay_oldest_pending_age_seconds', 'Age of the oldest job not yet delivered or failed (0 when none)', (row) =>
-      row.oldestPendingAgeMs === null ? 0 : row.oldestPendingAgeMs / 1000,
-    );
+    new Gauge({
+      name: 'relay_oldest_pending_age_seconds',
+      help: 'Age of the oldest job not yet delivered or failed (0 when none)',
+      registers,
+      async collect() {
+        const age = await load.oldestPendingAgeMs().catch(() => Number.NaN);
+        this.set(age === null ? 0 : age / 1000);
+      },
+    });
   }
 
-  /** The gauges of one scrape share one read: a collect within a second of the last reuses its answer. */
+  /** Both LLM gauges of one scrape share one read: a collect within a second of the last reuses its answer. */
   private readLoad(): Promise<LlmLoad | null> {
     if (this.lastRead === null || Date.now() - this.lastRead.at > LOAD_READ_TTL_MS) {
       this.lastRead = { at: Date.now(), load: this.load.llmLoad().catch(() => null) };

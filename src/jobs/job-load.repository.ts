@@ -44,14 +44,17 @@ export class JobLoadRepository {
   private readonly loadSql: string;
   private readonly countsSql = 'SELECT status, SUM(job_count) AS count FROM job_status_counts GROUP BY status';
   private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
+  private readonly oldestSql: string;
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
     // The oldest pending job: the first entry of idx_jobs_status_created for each active status.
     const oldest = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
+    const oldestAge = `(SELECT ${dialect.nowMs} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
+    this.oldestSql = `SELECT ${oldestAge}`;
     this.loadSql =
       `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(dialect)}) AS forwarding, ` +
-      `(${statusCountSql('processing')}) AS processing, (SELECT ${dialect.nowMs} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
+      `(${statusCountSql('processing')}) AS processing, ${oldestAge}`;
   }
 
   /** Jobs per status (every status present, 0 when none). */
@@ -68,6 +71,13 @@ export class JobLoadRepository {
   async queued(): Promise<number> {
     const { records } = await this.sql.execute(this.queuedSql, []);
     return Number(records[0]?.queued ?? 0);
+  }
+
+  /** Milliseconds since the oldest job still in work was created; null when none. */
+  async oldestPendingAgeMs(): Promise<number | null> {
+    const { records } = await this.sql.execute(this.oldestSql, []);
+    const age = records[0]?.oldest_age_ms;
+    return age === null || age === undefined ? null : Number(age);
   }
 
   /** What waits for and sits at the LLM, and the oldest pending job's age: one statement. */
