@@ -12,7 +12,7 @@ export type TimelineLeg = AttemptLeg | 'callback';
  */
 export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
 
-/** One row per outbound attempt of either leg, and per refused callback result, for the job's timeline. */
+/** One row per outbound attempt of any leg (forward, delivery, cancel) and per refused callback result: the job's timeline. */
 @Entity({ name: 'delivery_attempts' })
 @Index('idx_attempts_job', ['jobId', 'id'])
 export class Attempt {

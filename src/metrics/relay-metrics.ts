@@ -13,7 +13,7 @@ export class RelayMetrics {
 
   private readonly attempts = new Counter({
     name: 'relay_attempts_total',
-    help: 'Outbound attempts by leg (forward: relay → LLM, delivery: relay → web service) and outcome',
+    help: 'Outbound attempts by leg (forward: relay → LLM, delivery: relay → web service, cancel: cancel notice to the LLM) and outcome',
     labelNames: ['leg', 'outcome'] as const,
     registers: [this.registry],
   });
