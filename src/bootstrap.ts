@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamicModule, Logger, Module } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
@@ -10,6 +10,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import type { RelayConfig } from './config/config';
 import { DatabaseLock } from './database/database-lock';
+import { waitForDatabase } from './database/open-data-source';
 import { describeDatabase } from './config/database-url';
 import { WorkScheduler } from './scheduler/work.scheduler';
 import { WorkSignal } from './scheduler/work-signal';
@@ -18,20 +19,18 @@ import { buildOpenApiDocument } from './openapi';
 import { consoleSite, findConsoleAssets } from './operator-console/console-site';
 import { StartupError } from './common/startup-error';
 
-/** The relay's modules plus the database lock taken before them, so that closing the app releases the lock. */
-@Module({})
-class RelayRootModule {
-  static holding(lock: DatabaseLock, relay: DynamicModule): DynamicModule {
-    return { module: RelayRootModule, imports: [relay], providers: [{ provide: DatabaseLock, useValue: lock }] };
-  }
-}
-
 /** Builds the app exactly as production runs it; main.ts and the end-to-end tests share it. */
 export async function createRelayApp(config: RelayConfig): Promise<NestExpressApplication> {
   const lock = DatabaseLock.acquire(config.database);
+  try {
+    await waitForDatabase(config.database, config.databaseStartTimeoutMs);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(RelayRootModule.holding(lock, AppModule.forRoot(config)), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
       bodyParser: false,
       // Nest announces "successfully started" before the port is bound: every start-up line waits for listenAndRun.
       bufferLogs: true,
@@ -44,6 +43,7 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
     Logger.flush();
     throw error;
   }
+  releaseAfterClose(app, lock);
   app.useLogger(app.get(PinoLogger));
   new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
@@ -56,6 +56,21 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   keepIdleConnections(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
   return app;
+}
+
+/**
+ * The SQLite file lock goes last, once the app has closed: after the scheduler's final writes, the WAL checkpointer
+ * and the DataSource, so a second relay can never open the file while this one still writes to it.
+ */
+function releaseAfterClose(app: NestExpressApplication, lock: DatabaseLock): void {
+  const close = app.close.bind(app);
+  app.close = async (...args: Parameters<typeof close>) => {
+    try {
+      await close(...args);
+    } finally {
+      lock.release();
+    }
+  };
 }
 
 /** The operator's console at /console (CONSOLE_ENABLED); its files come from `npm run build`. */

@@ -27,6 +27,8 @@ export interface RelayConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'verbose';
   databaseUrl: string;
   database: DatabaseTarget;
+  /** How long the start waits for a database that does not answer yet before it gives up. */
+  databaseStartTimeoutMs: number;
   /** Null means the built-in simulated LLM plays the LLM server. */
   llmApiUrl: string | null;
   llmApiKey: string | null;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'debug', ['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
     databaseUrl: r.string('DATABASE_URL', 'sqlite:///./relay.db'),
     database: readDatabase(r),
+    databaseStartTimeoutMs: Math.round(r.number('DATABASE_START_TIMEOUT_SECONDS', 30, 0, 3600) * 1000),
     llmApiUrl,
     llmApiKey: r.headerValue('LLM_API_KEY'),
     llmForwardPath: r.path('LLM_FORWARD_PATH', '/v1/reviews'),

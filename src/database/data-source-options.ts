@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
+import { StartupError } from '../common/startup-error';
+import { TypeOrmLogger } from './typeorm-logger';
 import { SAFETY_NET_PAGES } from './wal-checkpointer';
 import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget, isSqliteFile } from '../config/database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
@@ -38,6 +40,7 @@ export function buildDataSourceOptions(target: DatabaseTarget, entities: MixedLi
     migrationsRun: target.kind === 'sqlite',
     synchronize: false,
     logging: ['error', 'warn'] as ('error' | 'warn')[],
+    logger: new TypeOrmLogger(),
   };
   if (target.kind === 'postgres') {
     // The URL goes to node-postgres whole (TypeORM passes it as connectionString), so its sslmode, sslrootcert and
@@ -77,7 +80,26 @@ export function buildDataSourceOptions(target: DatabaseTarget, entities: MixedLi
   };
 }
 
-/** A DATABASE_URL pointing into a missing folder creates it (documented; the resolved path is logged at start). */
+/**
+ * A DATABASE_URL pointing into a missing folder creates it (documented; the resolved path is logged at start). One
+ * level at a time, not `mkdirSync(…, { recursive: true })`: that spins for ever where a parent refuses new entries
+ * with ENOENT (`/proc/x`), and a folder that cannot be made must stop the start with a message that says so.
+ */
 export function ensureDirectoryOf(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const missing: string[] = [];
+  for (let dir = path.dirname(file); !fs.existsSync(dir); dir = path.dirname(dir)) {
+    missing.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      fs.mkdirSync(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new StartupError(
+        `cannot create the folder ${dir} for the SQLite database ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); ` +
+          'set DATABASE_URL to a file in a folder the relay may write',
+      );
+    }
+  }
 }

@@ -45,9 +45,4 @@ export class DatabaseLock {
   release(): void {
     if (this.holder?.open) this.holder.close();
   }
-
-  /** Nest calls this when the app closes, so a restart in the same process can take the lock again. */
-  onApplicationShutdown(): void {
-    this.release();
-  }
 }

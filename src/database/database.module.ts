@@ -16,7 +16,8 @@ import { WalCheckpointer } from './wal-checkpointer';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [CONFIG],
-      useFactory: (relay: RelayConfig) => ({ ...buildDataSourceOptions(relay.database, []), autoLoadEntities: true }),
+      // bootstrap.ts has waited for the database (open-data-source.ts); TypeORM's own retries would be silent.
+      useFactory: (relay: RelayConfig) => ({ ...buildDataSourceOptions(relay.database, []), autoLoadEntities: true, retryAttempts: 0 }),
       dataSourceFactory: (options) => initializeDataSource(options!),
     }),
   ],
