@@ -4,6 +4,7 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { FINISHED_STATUSES } from '../jobs/job-status';
 import { RetentionRepository } from './retention.repository';
+import { sweepDelayMs } from './sweep-schedule';
 
 /**
  * Each DELETE aims at this much time: SQLite's driver is synchronous, so a batch holds the event loop (and the
@@ -43,18 +44,18 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
     this.postgres = retention.postgres;
   }
 
-  /** Called once the relay listens: the first sweep runs after one interval, then one per interval. */
+  /** Called once the relay listens: the first sweep runs soon after (sweep-schedule.ts), then one per interval. */
   start(): void {
     if (this.config.jobRetentionDays === 0 || this.timer || this.stopped) return;
-    this.schedule();
+    this.schedule(true);
   }
 
-  private schedule(): void {
+  private schedule(first: boolean): void {
     this.timer = setTimeout(() => {
       void this.sweep().finally(() => {
-        if (!this.stopped) this.schedule();
+        if (!this.stopped) this.schedule(false);
       });
-    }, this.config.retentionSweepIntervalMs);
+    }, sweepDelayMs(this.config.retentionSweepIntervalMs, first));
     this.timer.unref();
   }
 
