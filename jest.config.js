@@ -1,6 +1,6 @@
 /**
- * Nest 12 ships ES modules; Jest's CommonJS module loader cannot require them (it has no require(esm), which Node 22
- * lacks anyway), so @swc/jest turns those packages into CommonJS while ts-jest compiles the project's own TypeScript.
+ * Nest 12 ships ES modules; Jest's own CommonJS module loader cannot require them (Node's require(esm) does not apply
+ * inside it), so @swc/jest turns those packages into CommonJS while ts-jest compiles the project's own TypeScript.
  */
 /** @type {import('jest').Config} */
 module.exports = {
