@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Node 26: the Active LTS (maintained until April 2029) and the newest Node CI runs the whole suite on.
-# Build stage: compiles TypeScript. better-sqlite3 13 ships Node-API prebuilds, so no compiler is needed.
+# Build stage: compiles TypeScript. better-sqlite3 13 ships Node-API prebuilds and allowScripts in package.json skips
+# its implicit node-gyp step, so neither Python nor a compiler is needed.
 FROM node:26.12-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
