@@ -1,10 +1,9 @@
 # syntax=docker/dockerfile:1
-# Build stage: compiles TypeScript and the native better-sqlite3 module against this exact Node and Debian.
-FROM node:22.23-bookworm-slim AS build
+# Node 26: the Active LTS (maintained until April 2029) and the newest Node CI runs the whole suite on.
+# Build stage: compiles TypeScript. better-sqlite3 13 ships Node-API prebuilds and allowScripts in package.json skips
+# its implicit node-gyp step, so neither Python nor a compiler is needed.
+FROM node:26.12-trixie-slim AS build
 WORKDIR /app
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
@@ -14,8 +13,8 @@ COPY console ./console
 COPY scripts/build-console.js ./scripts/
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: same base, no compilers, non-root, tini as PID 1 so SIGTERM reaches the app and zombies are reaped.
-FROM node:22.23-bookworm-slim AS runtime
+# Runtime stage: same base, non-root, tini as PID 1 so SIGTERM reaches the app and zombies are reaped.
+FROM node:26.12-trixie-slim AS runtime
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
  && rm -rf /var/lib/apt/lists/* \

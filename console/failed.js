@@ -1,5 +1,5 @@
 import { useData, LoadError } from './data.js';
-import { formatAnswer, formatRelative, formatTime, routeHref } from './format.js';
+import { countOf, formatAnswer, formatRelative, formatTime, routeHref } from './format.js';
 import { html, useState } from './html.js';
 import { redeliverAndFollow } from './redeliver.js';
 
@@ -64,7 +64,7 @@ export function FailedDeliveries({ api, onUnauthorized }) {
             <td data-label="Submission">${job.submission_id}</td>
             <td data-label="Last answer" class="answer">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
             <td data-label="When"><time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}>${formatRelative(job.delivery.last_attempt_at, now)}</time></td>
-            <td data-label="Attempts">${job.delivery.attempts} in ${job.delivery.rounds} round${job.delivery.rounds === 1 ? '' : 's'}</td>
+            <td data-label="Attempts">${job.delivery.attempts} in ${countOf(job.delivery.rounds, 'round')}</td>
             <td data-label="Action" class="action">
               <button type="button" aria-label=${`Redeliver ${job.job_id}`} onClick=${() => redeliver([job.job_id])} disabled=${result && result.tone === 'busy'}>Redeliver</button>
               ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}

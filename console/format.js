@@ -19,6 +19,11 @@ export function formatAge(seconds) {
   return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
 }
 
+/** "1 attempt", "2 attempts", "0 rounds". */
+export function countOf(n, word) {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** "85 ms", "1.2 s". */
 export function formatDuration(ms) {
   if (ms === null || ms === undefined) return '—';

@@ -1,4 +1,4 @@
-import { actionsFor, describeError, formatAge, formatAnswer, formatDuration, formatRelative, formatTime, isJobId, parseRoute, routeHref } from './format.js';
+import { actionsFor, countOf, describeError, formatAge, formatAnswer, formatDuration, formatRelative, formatTime, isJobId, parseRoute, routeHref } from './format.js';
 import { apiBase } from './api.js';
 
 describe('console formatting', () => {
@@ -9,6 +9,12 @@ describe('console formatting', () => {
     expect(formatAge(65)).toBe('1 min 5 s');
     expect(formatAge(2 * 3600 + 10 * 60 + 7)).toBe('2 h 10 min');
     expect(formatAge(3 * 86400 + 4 * 3600)).toBe('3 d 4 h');
+  });
+
+  it('counts in the singular for one and the plural otherwise', () => {
+    expect(`${countOf(1, 'attempt')} in ${countOf(1, 'round')}`).toBe('1 attempt in 1 round');
+    expect(`${countOf(7, 'attempt')} in ${countOf(2, 'round')}`).toBe('7 attempts in 2 rounds');
+    expect(countOf(0, 'attempt')).toBe('0 attempts');
   });
 
   it('formats durations, times and relative times', () => {

@@ -1,5 +1,5 @@
 import { useData, LoadError } from './data.js';
-import { actionsFor, describeError, formatAnswer, formatDuration, formatTime, isActive, statusLabel } from './format.js';
+import { actionsFor, countOf, describeError, formatAnswer, formatDuration, formatTime, isActive, statusLabel } from './format.js';
 import { html, useEffect, useRef, useState } from './html.js';
 import { redeliverAndFollow } from './redeliver.js';
 
@@ -112,7 +112,7 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized }) {
         <div><dt>Webhook URL</dt><dd class="mono">${job.webhook_url}</dd></div>
         <div><dt>webhook-id</dt><dd class="mono" data-field="webhook-id">${job.delivery.webhook_id}</dd></div>
         <div><dt>Forward attempts</dt><dd>${job.forward_attempts}</dd></div>
-        <div><dt>Deliveries</dt><dd>${job.delivery.attempts} attempts in ${job.delivery.rounds} rounds; last: ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</dd></div>
+        <div><dt>Deliveries</dt><dd>${countOf(job.delivery.attempts, 'attempt')} in ${countOf(job.delivery.rounds, 'round')}; last: ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</dd></div>
         ${job.queue_position !== undefined && html`<div><dt>Queue position</dt><dd>${job.queue_position}</dd></div>`}
         ${isActive(job.status) && html`<div><dt>Refresh</dt><dd>every ${REFRESH_MS / 1000} s while the job is in work</dd></div>`}
       </dl>

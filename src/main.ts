@@ -1,3 +1,4 @@
+import './require-supported-node';
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createRelayApp, listenAndRun } from './bootstrap';

@@ -85,7 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     nodeEnv,
     production,
     port,
-    host: r.string('HOST', '0.0.0.0'),
+    // Loopback outside production, so a first `npm start` is not an open relay; the image sets 0.0.0.0 itself.
+    host: r.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
     logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'debug', ['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
     databaseUrl: r.string('DATABASE_URL', 'sqlite:///./relay.db'),
     database: readDatabase(r),
