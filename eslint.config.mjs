@@ -26,7 +26,8 @@ export default tseslint.config(
   },
   {
     files: ['test/**/*.ts', '**/*.spec.ts', 'scripts/**', 'console/**'],
-    rules: { 'no-console': 'off' },
+    // Stand-ins for async collaborators (DNS lookups, writes) are async functions that need not await anything.
+    rules: { 'no-console': 'off', '@typescript-eslint/require-await': 'off' },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

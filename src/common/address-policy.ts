@@ -21,7 +21,7 @@ export function isPublicAddress(address: string): boolean {
   const v6 = ip as ipaddr.IPv6;
   const embedded = embeddedIPv4(v6);
   if (embedded && !isPublicAddress(embedded)) return false;
-  if (DENIED.some(([range, bits]) => v6.match(range as ipaddr.IPv6, bits))) return false;
+  if (DENIED.some(([range, bits]) => v6.match(range, bits))) return false;
   return v6.range() === 'unicast' || (embedded !== null && v6.range() === '6to4');
 }
 

@@ -9,6 +9,7 @@ export const MAX_URL_LENGTH = 2048;
 export function isHttpUrl(value: unknown): boolean {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_URL_LENGTH) return false;
   // The WHATWG parser silently drops tabs and newlines; refuse them rather than store a different URL.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return false;
   try {
     const url = new URL(value);

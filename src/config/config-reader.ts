@@ -38,6 +38,7 @@ export class ConfigReader {
   /** A value sent in an HTTP header: control characters (CR/LF above all) would split or forge headers. */
   headerValue(name: string): string | null {
     const value = this.raw(name) ?? null;
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused here
     if (value !== null && /[\u0000-\u001f\u007f]/.test(value)) {
       this.fail(name, 'must not contain control characters (it is sent in an HTTP header)');
       return null;

@@ -56,7 +56,7 @@ export function toOpenApiSchema(resultSchema: ResultSchema): Schema {
       entries.push([key, convertKeyword(key, value, id, convert)]);
     }
     // fromEntries defines own properties: a property named "__proto__" stays a property.
-    const schema = Object.fromEntries(entries) as Schema;
+    const schema: Schema = Object.fromEntries(entries);
     return dialect === 'draft-07' ? toModern(schema) : schema;
   };
   return convert(document, true) as Schema;

@@ -36,13 +36,13 @@ export class ResultSchema {
     try {
       text = fs.readFileSync(absolute, 'utf8');
     } catch (error) {
-      throw new Error(`names a file that cannot be read (${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new Error(`names a file that cannot be read (${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
     }
     let document: unknown;
     try {
       document = JSON.parse(text);
     } catch (error) {
-      throw new Error(`is not a JSON file (${absolute}: ${(error as Error).message})`);
+      throw new Error(`is not a JSON file (${absolute}: ${(error as Error).message})`, { cause: error });
     }
     if (typeof document !== 'object' || document === null || Array.isArray(document)) {
       throw new Error(`must hold a JSON Schema object (${absolute} holds ${Array.isArray(document) ? 'an array' : String(document)})`);
@@ -52,7 +52,7 @@ export class ResultSchema {
     try {
       return new ResultSchema(absolute, dialect, schema, compile(schema, dialect));
     } catch (error) {
-      throw new Error(`is not a valid ${dialect} JSON Schema (${absolute}: ${(error as Error).message})`);
+      throw new Error(`is not a valid ${dialect} JSON Schema (${absolute}: ${(error as Error).message})`, { cause: error });
     }
   }
 

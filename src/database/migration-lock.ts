@@ -49,7 +49,7 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
     }
     // Unlocked also after a failed migration (whose error is the one reported).
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((error: unknown) => (failure ??= error));
-    if (failure) throw failure;
+    if (failure) throw failure instanceof Error ? failure : new Error('the migrations failed', { cause: failure });
     await runner.query('RESET statement_timeout');
   } finally {
     // Had the unlock failed, the caller destroys the DataSource: the session ends, and the lock with it.

@@ -23,7 +23,7 @@ class RecordingLogger implements LoggerService {
 }
 
 function answer(exception: unknown): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
-  const sent = { status: 0, body: {} as Record<string, unknown> } as { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
+  const sent = { status: 0, body: {} } as { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
   const response = {
     headersSent: false,
     setHeader(name: string, value: string) {

@@ -23,13 +23,13 @@ export class LlmPace {
   ) {
     // The pause never gives up: it only spaces out the forwards.
     this.backoff = { ...config.forward, maxRetries: Number.MAX_SAFE_INTEGER };
-    const pace = this;
+    const remainingSeconds = () => this.remainingMs() / 1000;
     new Gauge({
       name: 'relay_llm_pause_seconds',
       help: 'Seconds until forwards resume after the LLM answered 429 or 503 (0: not paused)',
       registers: [metrics.registry],
       collect() {
-        this.set(pace.remainingMs() / 1000);
+        this.set(remainingSeconds());
       },
     });
   }
