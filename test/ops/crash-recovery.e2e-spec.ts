@@ -1,0 +1,134 @@
+import * as fs from 'node:fs';
+import { eventually, freePort, FakeServer, FakeHandler, postJson } from '../support/fake-server';
+import { tempDir } from '../support/relay';
+import { RelayProcess } from '../support/relay-process';
+
+/**
+ * kill -9 while forwards are in flight, then while deliveries are in flight, restarting on the same SQLite file each
+ * time: every accepted job must still be delivered.
+ */
+describe('crash safety (real process, kill -9)', () => {
+  const dir = tempDir('relay-crash-');
+  const env = {
+    DATABASE_URL: `sqlite:///${dir}/relay.db`,
+    OUTBOUND_TIMEOUT_SECONDS: '1',
+    LEASE_MARGIN_SECONDS: '0.2',
+  };
+  const hang: FakeHandler = () => ({ hang: true });
+  let llm: FakeServer;
+  let web: FakeServer;
+  let relay: RelayProcess | undefined;
+
+  beforeAll(async () => {
+    llm = await FakeServer.start(hang);
+    web = await FakeServer.start(hang);
+  });
+
+  afterAll(async () => {
+    await relay?.kill();
+    await llm.close();
+    await web.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finishes every accepted job after crashes mid-forward and mid-delivery', async () => {
+    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
+    const jobIds: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const answer = await postJson(`${relay.url}/v1/reviews`, {
+        submission_id: `crash-${i}`,
+        file_refs: [{ url: 'https://files.example.com/x.pdf' }],
+        webhook_url: `${web.url}/hook`,
+      });
+      expect(answer.status).toBe(202);
+      jobIds.push(answer.json.job_id);
+    }
+    await eventually(() => jobIds.every((id) => llm.for(id).length > 0), 'every forward in flight');
+    expect(await relay.kill()).toBeNull();
+
+    // Second life: the LLM now accepts and calls back at once; the web service still hangs.
+    llm.handler = (request) => {
+      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: { n: request.json.submission_id } }).catch(() => undefined), 5);
+      return { status: 202 };
+    };
+    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
+    await eventually(() => jobIds.every((id) => web.for(id).length > 0), 'every delivery in flight', 30_000).catch(
+      async (error: Error) => {
+        const states = await Promise.all(
+          jobIds.map(async (id) => JSON.stringify(await (await fetch(`${relay!.url}/v1/reviews/${id}/attempts`)).json())),
+        );
+        throw new Error(`${error.message}\n${states.join('\n')}\n${relay!.output.slice(-3000)}`);
+      },
+    );
+    await relay.kill();
+
+    // Third life: the web service answers.
+    web.handler = () => ({ status: 200 });
+    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
+    const base = relay.url;
+    await eventually(async () => {
+      const list = (await (await fetch(`${base}/v1/reviews?status=delivered&limit=100&include_total=true`)).json()) as { total: number };
+      return list.total === jobIds.length;
+    }, 'every job delivered', 30_000);
+
+    for (const id of jobIds) {
+      const deliveries = web.for(id);
+      expect(deliveries.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
+      expect(deliveries[deliveries.length - 1].json).toMatchObject({ job_id: id, ok: true });
+    }
+    await relay.kill();
+  });
+
+  it('loses nothing when killed at random moments during a burst', async () => {
+    const chaosDir = tempDir('relay-chaos-');
+    // One port for every life, as a real deployment's PUBLIC_BASE_URL stays put: callback URLs stay valid. A callback
+    // that hits the relay while it is down is lost (this fake LLM does not retry), so the deadline is short.
+    const chaosEnv = {
+      ...env,
+      DATABASE_URL: `sqlite:///${chaosDir}/relay.db`,
+      PORT: String(await freePort()),
+      LLM_CALLBACK_TIMEOUT_SECONDS: '2',
+    };
+    llm.handler = (request) => {
+      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined), Math.random() * 50);
+      return { status: 202 };
+    };
+    web.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+      return { status: 200 };
+    };
+    const accepted: string[] = [];
+    for (let round = 0; round < 4; round += 1) {
+      relay = await RelayProcess.start({ ...chaosEnv, LLM_API_URL: llm.url });
+      const target = relay.url;
+      const posting = (async () => {
+        for (let i = 0; i < 8; i += 1) {
+          const answer = await postJson(`${target}/v1/reviews`, {
+            submission_id: `chaos-${round}-${i}`,
+            file_refs: [{ url: 'https://files.example.com/x.pdf' }],
+            webhook_url: `${web.url}/hook`,
+          }).catch(() => null);
+          if (answer?.status === 202) accepted.push(answer.json.job_id);
+        }
+      })();
+      if (round < 3) {
+        // Crash once this life has taken at least one job, at a random point of the rest of its burst.
+        const taken = accepted.length;
+        await eventually(() => accepted.length > taken, `a job accepted in life ${round + 1}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
+        await relay.kill();
+      }
+      await posting;
+    }
+    const last = relay!.url;
+    await eventually(async () => {
+      const list = (await (await fetch(`${last}/v1/reviews?status=delivered&limit=100&include_total=true`)).json()) as { total: number };
+      return list.total === accepted.length;
+    }, `all ${accepted.length} accepted jobs delivered`, 40_000);
+    expect(accepted.length).toBeGreaterThan(8);
+    for (const id of accepted) expect(web.for(id).length).toBeGreaterThanOrEqual(1);
+    await relay!.kill();
+    fs.rmSync(chaosDir, { recursive: true, force: true });
+  });
+});
