@@ -9,9 +9,12 @@ import { Job } from '../../src/jobs/job.entity';
 import { JobTimelineService } from '../../src/jobs/job-timeline.service';
 import { decodeFeedCursor, encodeFeedCursor, FEED_START } from '../../src/reviews/feed-cursor';
 import { encodeCursor } from '../../src/reviews/list-cursor';
+import { closeAfterEach } from '../support/cleanup';
 import { callingBackLlm, eventually, FakeServer, RecordedRequest } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
-import { reviewBody, RunningRelay, startRelay, tempDir } from '../support/relay';
+import { startRelay, tempDir } from '../support/relay';
+import { RelayClient } from '../support/relay-client';
 import { RelayProcess } from '../support/relay-process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -30,27 +33,15 @@ interface Sighting {
 }
 
 describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
+  const stack = useLoopbackStack({ llm: callingBackLlm(), env: { RELAY_API_KEYS: KEY }, apiKey: KEY });
   let db: DataSource;
-  const feed = (query: Record<string, string | number> = {}) => relay.http.get('/v1/reviews/changes').set('x-api-key', KEY).query(query);
-  const submit = async (i: number) =>
-    (await relay.http.post('/v1/reviews').set('x-api-key', KEY).send(reviewBody(`${web.url}/hook`, { submission_id: `feed-${i}` })).expect(202)).body
-      .job_id as string;
-  const status = async (id: string) => (await relay.http.get(`/v1/reviews/${id}`).set('x-api-key', KEY).expect(200)).body;
+  const feed = (query: Record<string, string | number> = {}) => stack.relay.http.get('/v1/reviews/changes').set('x-api-key', KEY).query(query);
+  const submit = (i: number) => stack.client.submit({ submission_id: `feed-${i}` });
+  const status = (id: string) => stack.client.job(id);
   const changeSeq = async (id: string) => Number((await db.query('SELECT change_seq FROM jobs WHERE id = ?', [id]))[0].change_seq);
 
-  beforeAll(async () => {
-    llm = await FakeServer.start(callingBackLlm());
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url, RELAY_API_KEYS: KEY });
-    db = relay.app.get(DataSource);
-  });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
+  beforeAll(() => {
+    db = stack.relay.app.get(DataSource);
   });
 
   it('starts empty with a cursor for the beginning, and keeps a cursor while nothing changes', async () => {
@@ -66,8 +57,8 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     expect(queued.items.map((job: any) => job.job_id)).toEqual([first]);
     expect(decodeFeedCursor(queued.next_cursor)).toEqual({ seq: await changeSeq(first), id: first });
 
-    await eventually(async () => (await status(first)).status === 'delivered', 'the first job delivered');
-    await relay.scheduler.settled();
+    await stack.client.waitForStatus(first, 'delivered');
+    await stack.relay.scheduler.settled();
     const done = (await feed({ after: queued.next_cursor }).expect(200)).body;
     expect(done.items).toEqual([await status(first)]);
     expect(done.items[0].delivery).toMatchObject({ attempts: 1, last_status_code: 200 });
@@ -77,11 +68,8 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     // More jobs, read in small pages from the cursor: every job once, in its final state, ordered by its last change.
     const ids = [];
     for (let i = 1; i <= 12; i += 1) ids.push(await submit(i));
-    await eventually(async () => {
-      const page = (await relay.http.get('/v1/reviews').set('x-api-key', KEY).query({ status: 'delivered', include_total: 'true', limit: 1 })).body;
-      return page.total === 13;
-    }, 'every job delivered');
-    await relay.scheduler.settled();
+    await eventually(async () => (await stack.client.total({ status: 'delivered' })) === 13, 'every job delivered');
+    await stack.relay.scheduler.settled();
     const seen: any[] = [];
     let cursor = done.next_cursor;
     for (;;) {
@@ -112,8 +100,8 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
 
   it('numbers a change past one whose job retention deleted', async () => {
     const id = await submit(100);
-    await eventually(async () => (await status(id)).status === 'delivered', 'delivered');
-    await relay.scheduler.settled();
+    await stack.client.waitForStatus(id, 'delivered');
+    await stack.relay.scheduler.settled();
     const last = (await feed({ limit: 1000 }).expect(200)).body;
     expect(last.items.at(-1).job_id).toBe(id);
     const seq = await changeSeq(id);
@@ -123,8 +111,8 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     const after = (await feed({ after: last.next_cursor }).expect(200)).body;
     expect(after.items.map((job: any) => job.job_id)).toEqual([next]);
     expect(await changeSeq(next)).toBeGreaterThan(seq);
-    await eventually(async () => (await status(next)).status === 'delivered', 'delivered');
-    await relay.scheduler.settled();
+    await stack.client.waitForStatus(next, 'delivered');
+    await stack.relay.scheduler.settled();
   });
 
   it('refuses a cursor it did not give out, a limit out of range, and a reader without a key', async () => {
@@ -146,12 +134,12 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     }
     expect((await feed({ limit: 1000 }).expect(200)).body.items.length).toBeGreaterThan(0);
     expect((await feed({ limit: 1 }).expect(200)).body.items).toHaveLength(1);
-    expect((await relay.http.get('/v1/reviews/changes').expect(401)).body).toMatchObject({ statusCode: 401 });
-    await relay.http.get('/v1/reviews/changes').set('authorization', `Bearer ${KEY}`).expect(200);
+    expect((await stack.relay.http.get('/v1/reviews/changes').expect(401)).body).toMatchObject({ statusCode: 401 });
+    await stack.relay.http.get('/v1/reviews/changes').set('authorization', `Bearer ${KEY}`).expect(200);
   });
 
   it('walks idx_jobs_change in order: no table scan, no sort', async () => {
-    const timeline = relay.app.get(JobTimelineService);
+    const timeline = stack.relay.app.get(JobTimelineService);
     for (const after of [FEED_START, { seq: 1_800_000_000_000, id: `job_${'f'.repeat(32)}` }]) {
       const [sql, parameters] = timeline.changesQuery(after, 100).getQueryAndParameters();
       const plan = (await db.query(`EXPLAIN QUERY PLAN ${sql}`, parameters)).map((row: { detail: string }) => row.detail).join(' / ');
@@ -226,16 +214,11 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     const reader = (async () => {
       while (submitting) if ((await readOnce()) === 0) await pause(5);
     })();
+    const clients = relays.map((relay) => new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` }));
     await Promise.all(
       [0, 1, 2, 3].map(async (lane) => {
         for (let i = lane; i < 80; i += 4) {
-          const response = await fetch(`${relays[i % 2].url}/v1/reviews`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify(reviewBody(`${web.url}/hook`, { submission_id: `pg-feed-${i}` })),
-          });
-          expect(response.status).toBe(202);
-          ids.push(((await response.json()) as any).job_id);
+          ids.push(await clients[i % 2].submit({ submission_id: `pg-feed-${i}` }));
           await pause(Math.random() * 40);
         }
       }),
@@ -286,13 +269,9 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     try {
       await open.query('BEGIN');
       await open.query('SELECT pg_current_xact_id()');
-      const response = await fetch(`${relay.url}/v1/reviews`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(reviewBody(`${web.url}/hook`, { submission_id: 'behind-open-tx' })),
-      });
-      const id = ((await response.json()) as any).job_id;
-      await eventually(async () => (await get(relay, `/v1/reviews/${id}`)).status === 'delivered', 'delivered');
+      const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+      const id = await client.submit({ submission_id: 'behind-open-tx' });
+      await client.waitForStatus(id, 'delivered');
       const held = await get(relay, `/v1/reviews/changes?after=${cursor}`);
       expect(held).toEqual({ items: [], next_cursor: cursor });
       await open.query('ROLLBACK');
@@ -327,6 +306,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
 });
 
 describe('the change-feed migration on existing jobs', () => {
+  const later = closeAfterEach();
   /** Jobs as a relay before the feed left them: `[id, updated_at]`, inserted in another order than they changed. */
   const legacy: Array<[string, number]> = [
     [`job_${'c'.repeat(32)}`, 1000],
@@ -347,30 +327,24 @@ describe('the change-feed migration on existing jobs', () => {
     }
     await db.destroy();
     const relay = await startRelay({ DATABASE_URL: databaseUrl });
-    try {
-      const page = (await relay.http.get('/v1/reviews/changes').expect(200)).body;
-      const again = (await relay.http.get('/v1/reviews/changes').query({ after: page.next_cursor }).expect(200)).body;
-      expect(again).toEqual({ items: [], next_cursor: page.next_cursor });
-      return page.items.map((job: any) => job.job_id);
-    } finally {
-      await relay.close();
-    }
+    later(() => relay.close());
+    const page = (await relay.http.get('/v1/reviews/changes').expect(200)).body;
+    const again = (await relay.http.get('/v1/reviews/changes').query({ after: page.next_cursor }).expect(200)).body;
+    expect(again).toEqual({ items: [], next_cursor: page.next_cursor });
+    return page.items.map((job: any) => job.job_id);
   }
 
   it('gives every existing job once, in the order of its last change, on SQLite', async () => {
     const dir = tempDir('relay-feed-migration-');
+    later(() => fs.rmSync(dir, { recursive: true, force: true }));
     const byLastChange = [...legacy].sort((a, b) => a[1] - b[1]).map(([id]) => id);
     expect(await migrateAndRead(`sqlite:///${dir}/relay.db`)).toEqual(byLastChange);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   // All of them changed before the migration's transaction, so they share its id: ties go by job id.
   (postgresReachable('the change-feed migration on PostgreSQL') ? it : it.skip)('gives every existing job once on PostgreSQL', async () => {
     const database = await createTestDatabase('relay_feed_migration');
-    try {
-      expect(await migrateAndRead(database.url)).toEqual(legacy.map(([id]) => id).sort());
-    } finally {
-      await database.drop();
-    }
+    later(() => database.drop());
+    expect(await migrateAndRead(database.url)).toEqual(legacy.map(([id]) => id).sort());
   });
 });

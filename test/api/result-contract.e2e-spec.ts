@@ -7,7 +7,9 @@ import addFormats from 'ajv-formats';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { closeAfterEach } from '../support/cleanup';
 import { eventually, FakeServer, postJson, type RecordedRequest } from '../support/fake-server';
-import { type LoopbackStack, reviewBody, startLoopbackStack, tempDir } from '../support/relay';
+import { type LoopbackStack, startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
+import { reviewBody } from '../support/relay-client';
+import { tempDir } from '../support/relay';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 import { RelayProcess, runUntilExit } from '../support/relay-process';
 
@@ -33,18 +35,12 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   const schemaFile = path.join(dir, 'review.schema.json');
   fs.writeFileSync(schemaFile, JSON.stringify(REVIEW_SCHEMA));
   const later = closeAfterEach();
-  let stack: LoopbackStack;
+  const stack = useLoopbackStack({ env: { RESULT_SCHEMA: schemaFile } });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  beforeAll(async () => {
-    stack = await startLoopbackStack({ RESULT_SCHEMA: schemaFile });
-  });
-  afterAll(async () => {
-    await stack.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
+  /** A job and its forward, which carries the callback URL. */
   async function submit(on: LoopbackStack = stack): Promise<{ jobId: string; forward: RecordedRequest }> {
-    const jobId = (await on.relay.http.post('/v1/reviews').send(reviewBody(`${on.web.url}/hook`)).expect(202)).body.job_id;
+    const jobId = await on.client.submit();
     return { jobId, forward: await eventually(() => on.llm.for(jobId)[0], 'the forward') };
   }
 
@@ -68,7 +64,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     const missing = await callBack(forward, '{"ok":true}');
     expect(missing).toMatchObject({ status: 422, json: { code: 'invalid_result', details: ['result is missing'] } });
 
-    const attempts = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    const attempts = await stack.client.attempts(jobId);
     const rejections = attempts.filter((a: any) => a.leg === 'callback');
     expect(rejections).toEqual([
       expect.objectContaining({ attempt_no: 1, round: null, status_code: 422, outcome: 'rejected', target: `/v1/llm/callback/${jobId}` }),
@@ -89,9 +85,9 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     // Once the outcome is known, callbacks are repeats as before: no more rejections recorded.
     expect(await callBack(forward, `{"ok":true,"result":${CORRECTED}}`)).toMatchObject({ status: 200, json: { status: 'duplicate' } });
     expect(await callBack(forward, '{"ok":true,"result":{"score":7}}')).toMatchObject({ status: 409, json: { code: 'result_already_recorded' } });
-    const after = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    const after = await stack.client.attempts(jobId);
     expect(after.filter((a: any) => a.leg === 'callback')).toHaveLength(2);
-    const metrics = (await stack.relay.http.get('/metrics').expect(200)).text;
+    const metrics = await stack.client.metrics();
     expect(metrics).toMatch(/^relay_callbacks_total\{result="rejected"\} 2$/m);
   });
 
@@ -103,7 +99,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(failed).toMatchObject({ status: 200, json: { status: 'accepted' } });
     const delivery = await eventually(() => stack.web.for(jobId)[0], 'the failure delivery');
     expect(delivery.json).toMatchObject({ ok: false, result: { partial: 'anything' }, error: { code: 'llm_error', message: 'model_overloaded: The LLM reported a failure' } });
-    const attempts = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    const attempts = await stack.client.attempts(jobId);
     expect(attempts.filter((a: any) => a.leg === 'callback')).toEqual([]);
   });
 
@@ -116,7 +112,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   });
 
   it('tells the web service invalid_result, with what was wrong, when no valid result came by the deadline', async () => {
-    const short = await startLoopbackStack({ RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5' });
+    const short = await startLoopbackStack({ env: { RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5' } });
     later(() => short.close());
     await expectInvalidResultAtDeadline(short);
   });
@@ -124,7 +120,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   (postgresReachable('the result contract on PostgreSQL') ? it : it.skip)('works the same on PostgreSQL', async () => {
     const database = await createTestDatabase();
     later(() => database.drop());
-    const short = await startLoopbackStack({ RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5', DATABASE_URL: database.url });
+    const short = await startLoopbackStack({ env: { RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5', DATABASE_URL: database.url } });
     later(() => short.close());
     await expectInvalidResultAtDeadline(short);
   });
@@ -134,7 +130,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     const { jobId, forward } = await submit(short);
     expect((await callBack(forward, '{"ok":true,"result":{"score":-1,"feedback":"x"}}')).status).toBe(422);
     expect((await callBack(forward, '{"ok":true,"result":{"score":"-1","feedback":"x"}}')).status).toBe(422);
-    const attempts = (await short.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+    const attempts = await short.client.attempts(jobId);
     expect(attempts.filter((a: any) => a.leg === 'callback').map((a: any) => [a.attempt_no, a.error])).toEqual([
       [1, 'result/score must be >= 0'],
       [2, 'result/score must be number'],

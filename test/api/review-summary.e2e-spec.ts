@@ -1,34 +1,19 @@
 import { DataSource } from 'typeorm';
 import { MAX_ATTEMPTS_SCANNED } from '../../src/jobs/job-summary.service';
-import { eventually, FakeServer } from '../support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
+import { eventually } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 
 const MINUTE = 60_000;
 
 describe('GET /v1/reviews/summary', () => {
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
+  // The receiver refuses deliveries to /fail…, and gives up on them at once (no retries).
+  const stack = useLoopbackStack({ web: (request) => ({ status: request.path.startsWith('/fail') ? 500 : 200 }), env: { CALLBACK_MAX_RETRIES: '0' } });
 
-  const submit = async (submissionId: string, hook = 'ok') =>
-    (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/${hook}`, { submission_id: submissionId })).expect(202)).body.job_id as string;
-  const status = async (jobId: string) => (await relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body.status as string;
-  const until = (jobId: string, wanted: string) => eventually(async () => (await status(jobId)) === wanted, `${jobId} ${wanted}`);
-  const summary = async () => (await relay.http.get('/v1/reviews/summary').expect(200)).body;
+  const submit = (submissionId: string, hook = 'ok') => stack.client.submit({ submission_id: submissionId, webhook_url: `${stack.web.url}/${hook}` });
+  const until = (jobId: string, wanted: string) => stack.client.waitForStatus(jobId, wanted);
+  const summary = async () => (await stack.relay.http.get('/v1/reviews/summary').expect(200)).body;
   const sum = (minutes: { delivered: number; failed: number; gave_up: number }[], field: 'delivered' | 'failed' | 'gave_up') =>
     minutes.reduce((total, minute) => total + minute[field], 0);
-
-  beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202 }));
-    web = await FakeServer.start((request) => ({ status: request.path.startsWith('/fail') ? 500 : 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url, CALLBACK_MAX_RETRIES: '0' });
-  });
-
-  afterAll(async () => {
-    await relay?.close();
-    await llm?.close();
-    await web?.close();
-  });
 
   it('counts jobs by status, the LLM queue, the oldest pending job and the last hour of deliveries', async () => {
     const empty = await summary();
@@ -41,8 +26,8 @@ describe('GET /v1/reviews/summary', () => {
     const waiting = await submit('s-4');
     const cancelled = await submit('s-5');
     for (const jobId of [...delivered, failed, waiting, cancelled]) await until(jobId, 'processing');
-    await relay.http.post(`/v1/reviews/${cancelled}/cancel`).expect(202);
-    for (const jobId of [...delivered, failed]) await relay.http.post(`/simulate-llm/${jobId}`).expect(200);
+    await stack.relay.http.post(`/v1/reviews/${cancelled}/cancel`).expect(202);
+    for (const jobId of [...delivered, failed]) await stack.relay.http.post(`/simulate-llm/${jobId}`).expect(200);
     for (const jobId of delivered) await until(jobId, 'delivered');
     await until(failed, 'delivery_failed');
 
@@ -67,12 +52,12 @@ describe('GET /v1/reviews/summary', () => {
 
   it('puts older attempts in their minute and leaves out those before the hour', async () => {
     const jobId = await submit('s-history');
-    const db = relay.app.get(DataSource);
+    const db = stack.relay.app.get(DataSource);
     const now = Date.now();
     const insert = (startedAt: number, outcome: string, leg = 'delivery') =>
       db.query(
         'INSERT INTO delivery_attempts (job_id, leg, attempt_no, target, status_code, outcome, error, duration_ms, started_at) VALUES (?, ?, 1, ?, 200, ?, NULL, 5, ?)',
-        [jobId, leg, `${web.url}/ok`, outcome, startedAt],
+        [jobId, leg, `${stack.web.url}/ok`, outcome, startedAt],
       );
     const before = await summary();
     await insert(now - 30 * MINUTE, 'success');
@@ -91,7 +76,7 @@ describe('GET /v1/reviews/summary', () => {
   it(`reads at most ${MAX_ATTEMPTS_SCANNED} attempts, and says from when the hour is complete`, async () => {
     const jobId = await submit('s-busy');
     await until(jobId, 'processing');
-    const db = relay.app.get(DataSource);
+    const db = stack.relay.app.get(DataSource);
     const start = Date.now() - 50 * MINUTE;
     // An hour busier than one summary reads: spread over 50 minutes, oldest first (ids grow with time).
     await db.query(
@@ -107,13 +92,9 @@ describe('GET /v1/reviews/summary', () => {
   });
 
   it('needs an API key like the other /v1/reviews routes', async () => {
-    const closed = await startRelay({ LLM_API_URL: llm.url, RELAY_API_KEYS: 'summary-key' });
-    try {
-      await closed.http.get('/v1/reviews/summary').expect(401);
-      await closed.http.get('/v1/reviews/summary').set('X-API-Key', 'wrong').expect(401);
-      await closed.http.get('/v1/reviews/summary').set('X-API-Key', 'summary-key').expect(200);
-    } finally {
-      await closed.close();
-    }
+    const closed = await stack.startAnother({ RELAY_API_KEYS: 'summary-key' });
+    await closed.http.get('/v1/reviews/summary').expect(401);
+    await closed.http.get('/v1/reviews/summary').set('X-API-Key', 'wrong').expect(401);
+    await closed.http.get('/v1/reviews/summary').set('X-API-Key', 'summary-key').expect(200);
   });
 });

@@ -2,25 +2,12 @@ import * as net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { DataSource } from 'typeorm';
 import { closeAfterEach } from '../support/cleanup';
-import { eventually, FakeServer, postJson } from '../support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
+import { callingBackLlm, FakeServer, postJson } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
+import { reviewBody } from '../support/relay-client';
 
 describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    llm = await FakeServer.start(() => ({ status: 202 }));
-    web = await FakeServer.start();
-    relay = await startRelay({ LLM_API_URL: llm.url, ALLOW_PRIVATE_WEBHOOK_URLS: 'false' });
-  });
-
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  const stack = useLoopbackStack({ env: { ALLOW_PRIVATE_WEBHOOK_URLS: 'false' } });
 
   it.each([
     'http://localhost:8080/hook',
@@ -41,52 +28,30 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
     'http://100.64.1.1/hook',
     'http://10.0.0.8/hook',
   ])('refuses %s at intake with 422 and stores nothing', async (url) => {
-    const response = await relay.http.post('/v1/reviews').send(reviewBody(url, { submission_id: 'ssrf' })).expect(422);
+    const response = await stack.relay.http.post('/v1/reviews').send(reviewBody(url, { submission_id: 'ssrf' })).expect(422);
     expect(response.body).toMatchObject({ statusCode: 422, code: 'webhook_url_not_allowed' });
-    expect((await relay.http.get('/v1/reviews').query({ submission_id: 'ssrf', include_total: 'true' })).body.total).toBe(0);
+    expect(await stack.client.total({ submission_id: 'ssrf' })).toBe(0);
   });
 
   it('checks again at connect time, and a blocked destination fails at once without retries', async () => {
     // A name that does not resolve at intake passes; then "DNS changes" to loopback, as a rebinding attack would.
-    const accepted = await relay.http.post('/v1/reviews').send(reviewBody('http://rebind.invalid/hook')).expect(202);
-    const jobId = accepted.body.job_id;
-    await eventually(async () => (await relay.http.get(`/v1/reviews/${jobId}`)).body.status === 'processing', 'processing');
-    await relay.app.get(DataSource).query('UPDATE jobs SET webhook_url = ? WHERE id = ?', [`${web.url}/hook`, jobId]);
-    await relay.http.post(`/simulate-llm/${jobId}`).expect(200);
-    const job = await eventually(async () => {
-      const current = (await relay.http.get(`/v1/reviews/${jobId}`)).body;
-      return current.status === 'delivery_failed' && current;
-    }, 'delivery_failed');
+    const jobId = await stack.client.submit({ webhook_url: 'http://rebind.invalid/hook' });
+    await stack.client.waitForStatus(jobId, 'processing');
+    await stack.relay.app.get(DataSource).query('UPDATE jobs SET webhook_url = ? WHERE id = ?', [stack.hook, jobId]);
+    await stack.relay.http.post(`/simulate-llm/${jobId}`).expect(200);
+    const job = await stack.client.waitForStatus(jobId, 'delivery_failed');
     expect(job.delivery).toMatchObject({ attempts: 1, last_status_code: null, last_error: expect.stringMatching(/^blocked/) });
-    expect(web.requests).toHaveLength(0);
+    expect(stack.web.requests).toHaveLength(0);
   });
 });
 
 describe('hostile receivers', () => {
-  let llm: FakeServer;
-  let relay: RunningRelay;
+  // The default test deadline (2 s): room for a loaded machine; the trickling receiver below never finishes anyway.
+  const stack = useLoopbackStack({ llm: callingBackLlm({ x: 1 }), env: { CALLBACK_MAX_RETRIES: '1' } });
   const later = closeAfterEach();
 
-  beforeAll(async () => {
-    llm = await FakeServer.start((request) => {
-      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: { x: 1 } }).catch(() => undefined), 5);
-      return { status: 202 };
-    });
-    // The default test deadline (2 s): room for a loaded machine; the trickling receiver below never finishes anyway.
-    relay = await startRelay({ LLM_API_URL: llm.url, CALLBACK_MAX_RETRIES: '1' });
-  });
-
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-  });
-
   async function finalState(webhookUrl: string): Promise<any> {
-    const jobId = (await relay.http.post('/v1/reviews').send(reviewBody(webhookUrl)).expect(202)).body.job_id;
-    return eventually(async () => {
-      const job = (await relay.http.get(`/v1/reviews/${jobId}`)).body;
-      return (job.status === 'delivered' || job.status === 'delivery_failed') && job;
-    }, 'a final state');
+    return stack.client.waitForStatus(await stack.client.submit({ webhook_url: webhookUrl }), ['delivered', 'delivery_failed']);
   }
 
   it('does not read a huge answer: the status decides, and the connection is dropped after the headers', async () => {
@@ -157,32 +122,26 @@ describe('hostile receivers', () => {
 });
 
 describe('request hygiene', () => {
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    relay = await startRelay({ CALLBACK_MAX_BODY_BYTES: '2048', INTAKE_RATE_LIMIT: '3', INTAKE_RATE_WINDOW_SECONDS: '60', RELAY_API_KEYS: 'k1,k2' });
-  });
-
-  afterAll(() => relay.close());
+  const stack = useLoopbackStack({ llm: false, env: { CALLBACK_MAX_BODY_BYTES: '2048', INTAKE_RATE_LIMIT: '3', INTAKE_RATE_WINDOW_SECONDS: '60', RELAY_API_KEYS: 'k1,k2' } });
 
   it('limits the callback body separately (413)', async () => {
-    const answer = await postJson(`${relay.url}/v1/llm/callback/job_x?token=t`, { ok: true, result: 'x'.repeat(4096) });
+    const answer = await postJson(`${stack.relay.url}/v1/llm/callback/job_x?token=t`, { ok: true, result: 'x'.repeat(4096) });
     expect(answer).toMatchObject({ status: 413, json: { code: 'payload_too_large' } });
   });
 
   it('rate-limits intake per API key with 429 and Retry-After', async () => {
     const body = reviewBody('http://127.0.0.1:9/hook');
-    for (let i = 0; i < 3; i += 1) await relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(202);
-    const limited = await relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(429);
+    for (let i = 0; i < 3; i += 1) await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(202);
+    const limited = await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(429);
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'rate_limited' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
-    await relay.http.post('/v1/reviews').set('x-api-key', 'k2').send(body).expect(202);
-    await relay.http.get('/v1/reviews').set('x-api-key', 'k1').expect(200);
-    await relay.http.get('/health/ready').expect(200);
+    await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k2').send(body).expect(202);
+    await stack.relay.http.get('/v1/reviews').set('x-api-key', 'k1').expect(200);
+    await stack.relay.http.get('/health/ready').expect(200);
   });
 
   it('sends security headers', async () => {
-    const response = await relay.http.get('/health/live').expect(200);
+    const response = await stack.relay.http.get('/health/live').expect(200);
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-powered-by']).toBeUndefined();
     expect(response.headers['content-security-policy']).toBeDefined();

@@ -1,26 +1,18 @@
-import { eventually, FakeServer } from '../support/fake-server';
-import { LoopbackStack, reviewBody, RunningRelay, startLoopbackStack } from '../support/relay';
+import { eventually } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
+import { reviewBody } from '../support/relay-client';
 
 const KEY = 'key-validation-0123456789';
 
 describe('bad input gets one clear message per problem', () => {
-  let stack: LoopbackStack;
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    stack = await startLoopbackStack({ RELAY_API_KEYS: KEY });
-    ({ llm, web, relay } = stack);
-  });
-  afterAll(() => stack.close());
+  const stack = useLoopbackStack({ env: { RELAY_API_KEYS: KEY }, apiKey: KEY });
 
   const post = (path: string, body: unknown, type = 'application/json') =>
-    relay.http.post(path).set('x-api-key', KEY).set('content-type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
+    stack.relay.http.post(path).set('x-api-key', KEY).set('content-type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
 
   async function queuedJob(): Promise<{ jobId: string; callbackUrl: string }> {
-    const jobId = (await post('/v1/reviews', reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
-    const forward = await eventually(() => llm.for(jobId)[0], 'the forward');
+    const jobId = await stack.client.submit();
+    const forward = await eventually(() => stack.llm.for(jobId)[0], 'the forward');
     return { jobId, callbackUrl: forward.json.callback_url };
   }
 
@@ -55,22 +47,22 @@ describe('bad input gets one clear message per problem', () => {
     expect((await post(`/simulate-llm/${jobId}`, 'null').expect(400)).body).toMatchObject({ code: 'body_not_object' });
     expect((await post('/v1/reviews', '[1]').expect(400)).body).toMatchObject({ code: 'body_not_object' });
     expect((await post(`/simulate-llm/${jobId}`, { ok: null }).expect(400)).body.details).toEqual(['ok must be a boolean value']);
-    const utf16 = Buffer.from(JSON.stringify(reviewBody(`${web.url}/hook`)), 'utf16le');
-    const refused = await relay.http.post('/v1/reviews').set('x-api-key', KEY).set('content-type', 'application/json; charset=utf-16').send(utf16);
+    const utf16 = Buffer.from(JSON.stringify(reviewBody(`${stack.web.url}/hook`)), 'utf16le');
+    const refused = await stack.relay.http.post('/v1/reviews').set('x-api-key', KEY).set('content-type', 'application/json; charset=utf-16').send(utf16);
     expect(refused.status).toBe(415);
     expect(refused.body).toMatchObject({ code: 'unsupported_charset' });
-    await post('/v1/reviews', reviewBody(`${web.url}/hook`), 'application/json; charset=UTF-8').expect(202);
+    await post('/v1/reviews', reviewBody(`${stack.web.url}/hook`), 'application/json; charset=UTF-8').expect(202);
   });
 
   it('the simulation endpoint needs a key when keys are set, and simulates an LLM failure with the README body (the callback body shape)', async () => {
-    const jobId = (await relay.http.post('/v1/reviews').set('authorization', `Bearer ${KEY}`).send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
+    const jobId = (await stack.relay.http.post('/v1/reviews').set('authorization', `Bearer ${KEY}`).send(reviewBody(`${stack.web.url}/hook`)).expect(202)).body.job_id;
     const failure = { ok: false, error: { code: 'model_overloaded', message: 'The document could not be parsed' } };
-    expect((await relay.http.post(`/simulate-llm/${jobId}`).send(failure).expect(401)).body).toMatchObject({ code: 'invalid_api_key' });
-    await relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', 'wrong').send(failure).expect(401);
-    expect((await relay.http.get(`/v1/reviews/${jobId}`).set('x-api-key', KEY).expect(200)).body.ok).toBeNull();
+    expect((await stack.relay.http.post(`/simulate-llm/${jobId}`).send(failure).expect(401)).body).toMatchObject({ code: 'invalid_api_key' });
+    await stack.relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', 'wrong').send(failure).expect(401);
+    expect((await stack.relay.http.get(`/v1/reviews/${jobId}`).set('x-api-key', KEY).expect(200)).body.ok).toBeNull();
 
-    expect((await relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', KEY).send(failure).expect(200)).body).toEqual({ job_id: jobId, status: 'accepted' });
-    const delivery = await eventually(() => web.for(jobId)[0], 'the delivery');
+    expect((await stack.relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', KEY).send(failure).expect(200)).body).toEqual({ job_id: jobId, status: 'accepted' });
+    const delivery = await eventually(() => stack.web.for(jobId)[0], 'the delivery');
     expect(delivery.json).toMatchObject({ ok: false, error: { code: 'llm_error', message: 'model_overloaded: The document could not be parsed' } });
   });
 });

@@ -1,15 +1,18 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, Browser, Page } from 'playwright-core';
-import { eventually, FakeServer } from '../support/fake-server';
+import { eventually, type FakeServer } from '../support/fake-server';
 import { hasProgram } from '../support/external';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
+import { type LoopbackStack, startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
+import { type RunningRelay } from '../support/relay';
+import { type RelayClient } from '../support/relay-client';
 import { screenshots, watchedPage, type WatchedPage } from '../support/console-page';
 
 const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
 
 interface Stack {
   relay: RunningRelay;
+  client: RelayClient;
   llm: FakeServer;
   web: FakeServer;
   /** What the receiver answers from now on. */
@@ -18,30 +21,27 @@ interface Stack {
   llmAnswers: Map<string, number>;
 }
 
-const stacks: Stack[] = [];
+/** Closed after each test. */
+const opened: LoopbackStack[] = [];
 
 async function boot(env: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const receiver = { status: 200 };
   const llmAnswers = new Map<string, number>();
-  const llm = await FakeServer.start((req) => ({ status: req.path.endsWith('/cancel') ? 200 : (llmAnswers.get(req.json?.submission_id) ?? 202) }));
-  const web = await FakeServer.start(() => ({ status: receiver.status }));
-  const relay = await startRelay({ LLM_API_URL: llm.url, CALLBACK_MAX_RETRIES: '0', ...env });
-  const stack = { relay, llm, web, receiver, llmAnswers };
-  stacks.push(stack);
-  return stack;
+  const loopback = await startLoopbackStack({
+    llm: (req) => ({ status: req.path.endsWith('/cancel') ? 200 : (llmAnswers.get(req.json?.submission_id) ?? 202) }),
+    web: () => ({ status: receiver.status }),
+    env: { CALLBACK_MAX_RETRIES: '0', ...env },
+  });
+  opened.push(loopback);
+  return { relay: loopback.relay, client: loopback.client, llm: loopback.llm, web: loopback.web, receiver, llmAnswers };
 }
 
-async function submit(stack: Stack, submissionId: string): Promise<string> {
-  const answer = await stack.relay.http.post('/v1/reviews').send(reviewBody(`${stack.web.url}/hook`, { submission_id: submissionId })).expect(202);
-  return answer.body.job_id;
-}
-
-async function statusOf(stack: Stack, jobId: string): Promise<string> {
-  return (await stack.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body.status;
+function submit(stack: Stack, submissionId: string): Promise<string> {
+  return stack.client.submit({ submission_id: submissionId });
 }
 
 async function reach(stack: Stack, jobId: string, status: string): Promise<void> {
-  await eventually(async () => (await statusOf(stack, jobId)) === status, `${jobId} to be ${status}`);
+  await stack.client.waitForStatus(jobId, status);
 }
 
 /** A job the LLM answered, whose result the receiver refused (500): delivery_failed at once (no retries). */
@@ -82,11 +82,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     const problems = watched?.problems ?? [];
     await watched?.page.close();
     watched = undefined;
-    for (const stack of stacks.splice(0)) {
-      await stack.relay.close();
-      await stack.llm.close();
-      await stack.web.close();
-    }
+    for (const stack of opened.splice(0)) await stack.close();
     expect(problems).toEqual([]);
   });
 
@@ -153,7 +149,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     const deliveries = stack.web.for(jobId);
     expect(deliveries).toHaveLength(2);
     expect(deliveries[1].headers['webhook-id']).toBe(deliveries[0].headers['webhook-id']);
-    expect(await statusOf(stack, jobId)).toBe('delivered');
+    expect((await stack.client.job(jobId)).status).toBe('delivered');
   });
 
   it('redelivers three selected jobs at once, each result in its row', async () => {
@@ -261,7 +257,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await page.getByRole('button', { name: 'Cancel job' }).click();
     await page.getByRole('button', { name: 'Yes, cancel it' }).click();
     await until(page, '[data-job-status]', 'cancelled', 'the job to show cancelled');
-    expect(await statusOf(stack, toCancel)).toBe('cancelled');
+    expect((await stack.client.job(toCancel)).status).toBe('cancelled');
     await expect(page.getByRole('button', { name: 'Cancel job' }).count()).resolves.toBe(0);
 
     await page.goto(`${stack.relay.url}/console/#/job/${toSimulate}`);
@@ -273,11 +269,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
 
   it('with API keys: shows nothing until a key is entered, says when a key is wrong, and sends it only as X-API-Key', async () => {
     const stack = await boot({ RELAY_API_KEYS: 'console-key-1,console-key-2' });
-    await stack.relay.http
-      .post('/v1/reviews')
-      .set('X-API-Key', 'console-key-1')
-      .send(reviewBody(`${stack.web.url}/hook`, { submission_id: 'secret' }))
-      .expect(202);
+    await stack.client.submit({ submission_id: 'secret' }, { apiKey: 'console-key-1' });
     const page = await open(stack, '', [/status of 401/]);
     await page.getByLabel('API key').waitFor();
     expect(await page.locator('[data-status]').count()).toBe(0);
@@ -359,14 +351,11 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
 });
 
 describe('serving the console', () => {
-  let relay: RunningRelay | undefined;
-  afterEach(async () => {
-    await relay?.close();
-    relay = undefined;
-  });
+  // Each test starts the relay with its settings.
+  const stack = useLoopbackStack({ llm: false, relay: false }, 'each');
 
   it('answers with a Content-Security-Policy that allows only its own origin, and keeps the one of /docs', async () => {
-    relay = await startRelay();
+    const relay = await stack.start();
     const redirect = await relay.http.get('/console').expect(302);
     expect(redirect.headers.location).toBe('console/');
     for (const path of ['/console/', '/console/app.js', '/console/console.css', '/console/vendor/preact.mjs']) {
@@ -397,7 +386,7 @@ describe('serving the console', () => {
   });
 
   it('is 404 with CONSOLE_ENABLED=false, the API unaffected', async () => {
-    relay = await startRelay({ CONSOLE_ENABLED: 'false' });
+    const relay = await stack.start({ CONSOLE_ENABLED: 'false' });
     await relay.http.get('/console').expect(404);
     await relay.http.get('/console/').expect(404);
     await relay.http.get('/console/app.js').expect(404);

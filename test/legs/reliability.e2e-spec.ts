@@ -4,8 +4,9 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { closeAfterEach } from '../support/cleanup';
-import { eventually, FakeServer, postJson } from '../support/fake-server';
-import { reviewBody, RunningRelay, startRelay, tempDir } from '../support/relay';
+import { callingBackLlm, eventually, FakeServer } from '../support/fake-server';
+import { startRelay, tempDir } from '../support/relay';
+import { RelayClient } from '../support/relay-client';
 import { RelayProcess } from '../support/relay-process';
 
 describe('graceful stop', () => {
@@ -19,7 +20,7 @@ describe('graceful stop', () => {
     const env = { SHUTDOWN_GRACE_SECONDS: '0.5', OUTBOUND_TIMEOUT_SECONDS: '20', LEASE_MARGIN_SECONDS: '30' };
     const first = await startRelay(env, dir);
     later(() => first.close());
-    const jobId = (await first.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
+    const jobId = await first.client.submit({ webhook_url: `${web.url}/hook` });
     await eventually(() => web.for(jobId)[0], 'the delivery in flight');
 
     const closing = first.close();
@@ -43,7 +44,7 @@ describe('graceful stop', () => {
     const second = await startRelay(env, dir);
     later(() => second.close());
     // The lease would hold for 50 s had it not been released: delivery well within that proves it was.
-    await eventually(async () => (await second.http.get(`/v1/reviews/${jobId}`)).body.status === 'delivered', 'delivered after restart', 20_000);
+    await second.client.waitForStatus(jobId, 'delivered', 20_000);
   });
 });
 
@@ -61,7 +62,7 @@ describe('lease fencing', () => {
     later(() => llm.close());
     const relay = await startRelay({ LLM_API_URL: llm.url, OUTBOUND_TIMEOUT_SECONDS: '20' });
     later(() => relay.close());
-    const jobId = (await relay.http.post('/v1/reviews').send(reviewBody('https://web.example.com/hook')).expect(202)).body.job_id;
+    const jobId = await relay.client.submit({ webhook_url: 'https://web.example.com/hook' });
     await eventually(() => llm.for(jobId)[0], 'the first forward in flight');
 
     // The first attempt stalls past its lease; another worker claims the job.
@@ -72,40 +73,35 @@ describe('lease fencing', () => {
     expect(newer).toMatchObject({ job: { id: jobId }, attemptNo: 2 });
 
     release(); // the stale attempt now gets its 202
-    await eventually(async () => (await relay.http.get(`/v1/reviews/${jobId}/attempts`)).body.items.length === 1, 'the stale attempt recorded');
+    await eventually(async () => (await relay.client.attempts(jobId)).length === 1, 'the stale attempt recorded');
     const [row] = await db.query('SELECT status, lease_token FROM jobs WHERE id = ?', [jobId]);
     expect(row).toEqual({ status: 'queued', lease_token: newer.lease });
     expect(await jobs.markProcessing(newer, 60_000)).toBe(true);
-    expect((await relay.http.get(`/v1/reviews/${jobId}`)).body.status).toBe('processing');
+    expect((await relay.client.job(jobId)).status).toBe('processing');
   });
 });
 
 describe('a second process holding the SQLite write lock', () => {
+  const later = closeAfterEach();
+
   it('delays work without losing or failing any of it', async () => {
     const dir = tempDir('relay-lock-');
+    later(() => fs.rmSync(dir, { recursive: true, force: true }));
     const web = await FakeServer.start();
-    const llm = await FakeServer.start((request) => {
-      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined), 5);
-      return { status: 202 };
-    });
+    later(() => web.close());
+    const llm = await FakeServer.start(callingBackLlm(1));
+    later(() => llm.close());
     const relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LLM_API_URL: llm.url });
-    try {
-      const holder = spawn(
-        process.execPath,
-        ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(`${dir}/relay.db`)});d.exec('BEGIN IMMEDIATE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');process.exit(0)},2500)`],
-        { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      await new Promise((resolve) => holder.stdout!.once('data', resolve));
-      const answers = await Promise.all(
-        [1, 2, 3].map((i) => postJson(`${relay.url}/v1/reviews`, reviewBody(`${web.url}/hook`, { submission_id: `locked-${i}` }))),
-      );
-      expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
-      await eventually(() => answers.every((a) => web.for(a.json.job_id).length === 1), 'every job delivered', 20_000);
-    } finally {
-      await relay.kill();
-      await llm.close();
-      await web.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    later(() => relay.kill());
+    const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+    const holder = spawn(
+      process.execPath,
+      ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(`${dir}/relay.db`)});d.exec('BEGIN IMMEDIATE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');process.exit(0)},2500)`],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    const answers = await Promise.all([1, 2, 3].map((i) => client.submitAnswer({ submission_id: `locked-${i}` })));
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
+    await eventually(() => answers.every((a) => web.for(a.body.job_id).length === 1), 'every job delivered', 20_000);
   });
 });

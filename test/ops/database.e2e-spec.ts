@@ -1,17 +1,11 @@
 import { DataSource } from 'typeorm';
-import { RunningRelay, startRelay } from '../support/relay';
+import { useLoopbackStack } from '../support/loopback-stack';
 
 describe('the embedded SQLite database', () => {
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    relay = await startRelay({});
-  });
-
-  afterAll(() => relay.close());
+  const stack = useLoopbackStack({ llm: false });
 
   it('is created by migrations (not synchronize) and runs in WAL mode', async () => {
-    const db = relay.app.get(DataSource);
+    const db = stack.relay.app.get(DataSource);
     expect(db.options.synchronize).toBe(false);
     const migrations = await db.query('SELECT name FROM migrations');
     expect(migrations.map((m: { name: string }) => m.name)).toEqual(['InitialSchema1764150000000', 'DeliveryRounds1795750000000', 'HistoryScale1796000000000', 'ChangeFeed1797000000000', 'ResultContract1797100000000', 'LlmCapacity1797200000000']);
@@ -22,8 +16,8 @@ describe('the embedded SQLite database', () => {
   });
 
   it('answers readiness while the database is reachable', async () => {
-    expect((await relay.http.get('/health/live').expect(200)).body).toMatchObject({ status: 'ok' });
-    const ready = (await relay.http.get('/health/ready').expect(200)).body;
+    expect((await stack.relay.http.get('/health/live').expect(200)).body).toMatchObject({ status: 'ok' });
+    const ready = (await stack.relay.http.get('/health/ready').expect(200)).body;
     expect(ready).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, intake: { status: 'up' } } });
   });
 });

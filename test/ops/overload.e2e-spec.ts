@@ -1,45 +1,32 @@
-import { eventually, FakeServer } from '../support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
+import { eventually } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 
 describe('intake past INTAKE_MAX_BACKLOG', () => {
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    // The LLM refuses every forward for now (503, retried later): accepted jobs stay queued, so the backlog fills.
-    llm = await FakeServer.start(() => ({ status: 503, headers: { 'retry-after': '3600' } }));
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url, INTAKE_MAX_BACKLOG: '3' });
-  });
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
+  // The LLM refuses every forward for now (503, retried later): accepted jobs stay queued, so the backlog fills.
+  const stack = useLoopbackStack({ llm: () => ({ status: 503, headers: { 'retry-after': '3600' } }), env: { INTAKE_MAX_BACKLOG: '3' } });
 
   it('answers 503 with Retry-After once the backlog is full, counts it, and still serves the accepted jobs', async () => {
     const accepted: string[] = [];
     const refused = (await eventually(async () => {
-      const answer = await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`));
+      const answer = await stack.client.submitAnswer();
       if (answer.status === 202) accepted.push(answer.body.job_id);
       return answer.status === 503 ? answer : null;
     }, 'a refusal'))!;
     expect(accepted.length).toBeGreaterThanOrEqual(3);
     expect(refused.headers['retry-after']).toBe('2');
     expect(refused.body).toMatchObject({ statusCode: 503, code: 'backlog_full', message: expect.stringContaining('INTAKE_MAX_BACKLOG') });
-    expect((await relay.http.get('/metrics').expect(200)).text).toMatch(/relay_intake_rejected_total\{reason="backlog_full"\} [1-9]/);
+    expect(await stack.client.metrics()).toMatch(/relay_intake_rejected_total\{reason="backlog_full"\} [1-9]/);
 
     // Work already accepted still moves: a result for one of them is delivered while intake is refused.
-    await relay.http.post(`/simulate-llm/${accepted[0]}`).send({ ok: true, result: { score: 1 } }).expect(200);
-    await eventually(() => web.for(accepted[0])[0], 'the delivery of an accepted job');
-    expect((await relay.http.get(`/v1/reviews?status=queued&include_total=true`).expect(200)).body.total).toBe(accepted.length - 1);
+    await stack.relay.http.post(`/simulate-llm/${accepted[0]}`).send({ ok: true, result: { score: 1 } }).expect(200);
+    await eventually(() => stack.web.for(accepted[0])[0], 'the delivery of an accepted job');
+    expect(await stack.client.total({ status: 'queued' })).toBe(accepted.length - 1);
   });
 });
 
 describe('intake past INTAKE_MAX_EVENT_LOOP_DELAY_MS', () => {
-  let web: FakeServer;
-  let relay: RunningRelay;
+  // The built-in simulated LLM, slowed down so that it never calls back during the test.
+  const stack = useLoopbackStack({ llm: false, env: { INTAKE_MAX_EVENT_LOOP_DELAY_MS: '100', SIMULATION_DELAY_MS: '600000' } });
 
   /** The relay runs in this process: holding the thread makes its event loop late, as a saturated relay's is. */
   const holdThread = (ms: number) => {
@@ -47,20 +34,11 @@ describe('intake past INTAKE_MAX_EVENT_LOOP_DELAY_MS', () => {
     while (Date.now() < until);
   };
 
-  beforeAll(async () => {
-    web = await FakeServer.start(() => ({ status: 200 }));
-    relay = await startRelay({ INTAKE_MAX_EVENT_LOOP_DELAY_MS: '100', SIMULATION_DELAY_MS: '600000' });
-  });
-  afterAll(async () => {
-    await relay.close();
-    await web.close();
-  });
-
   it('refuses intake with 503 overloaded while the loop runs late, keeps answering callbacks, and admits again after', async () => {
-    const waiting = (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
+    const waiting = await stack.client.submit();
     const refused = (await eventually(async () => {
       holdThread(250);
-      const answer = await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`));
+      const answer = await stack.client.submitAnswer();
       return answer.status === 503 ? answer : null;
     }, 'a refusal while the loop is late'))!;
     expect(refused.headers['retry-after']).toBe('1');
@@ -68,11 +46,11 @@ describe('intake past INTAKE_MAX_EVENT_LOOP_DELAY_MS', () => {
 
     // The LLM's side is not refused: a result for the accepted job is taken and delivered while the loop is late.
     holdThread(250);
-    await relay.http.post(`/simulate-llm/${waiting}`).send({ ok: true, result: { score: 0.5 } }).expect(200);
-    await eventually(() => web.for(waiting)[0], 'the delivery of the accepted job');
+    await stack.relay.http.post(`/simulate-llm/${waiting}`).send({ ok: true, result: { score: 0.5 } }).expect(200);
+    await eventually(() => stack.web.for(waiting)[0], 'the delivery of the accepted job');
 
     // Once the loop is on time again, intake admits again, and the refusals were counted.
-    await eventually(async () => (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`))).status === 202, 'admitted again');
-    expect((await relay.http.get('/metrics').expect(200)).text).toMatch(/relay_intake_rejected_total\{reason="overloaded"\} [1-9]/);
+    await eventually(async () => (await stack.client.submitAnswer()).status === 202, 'admitted again');
+    expect(await stack.client.metrics()).toMatch(/relay_intake_rejected_total\{reason="overloaded"\} [1-9]/);
   });
 });

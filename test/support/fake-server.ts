@@ -2,6 +2,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
+/** What a truthy check gives back: never false, null, undefined, 0 or ''. */
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -81,12 +84,12 @@ export class FakeServer {
   }
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+/** Polls until `check` returns a truthy value, and returns it; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
