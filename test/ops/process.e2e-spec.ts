@@ -2,13 +2,16 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { eventually, FakeServer, postJson } from '../support/fake-server';
+import { closeAfterEach } from '../support/cleanup';
+import { eventually, FakeServer } from '../support/fake-server';
 import { tempDir } from '../support/relay';
+import { RelayClient } from '../support/relay-client';
 import { RelayProcess, runUntilExit } from '../support/relay-process';
 
 describe('the relay process', () => {
   const dir = tempDir('relay-process-');
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const later = closeAfterEach();
 
   it('stops at start on a bad variable, naming it', async () => {
     const { code, output } = await runUntilExit({ CALLBACK_MAX_RETRIES: 'lots', PORT: '99999' });
@@ -31,24 +34,17 @@ describe('the relay process', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       return { status: 200 };
     });
+    later(() => web.close());
     const relay = await RelayProcess.start({ DATABASE_URL: 'sqlite:///nested/relay.db' }, dir);
-    try {
+    later(() => relay.kill());
     expect(fs.existsSync(`${dir}/nested/relay.db`)).toBe(true);
     expect(relay.output).toContain(`"msg":"database: SQLite file ${dir}/nested/relay.db"`);
-    const { json } = await postJson(`${relay.url}/v1/reviews`, {
-      submission_id: 'sigterm',
-      file_refs: [{ url: 'https://files.example.com/x.pdf' }],
-      webhook_url: `${web.url}/hook`,
-    });
-    await eventually(() => web.for(json.job_id).length > 0, 'the delivery to start');
+    const jobId = await new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` }).submit({ submission_id: 'sigterm' });
+    await eventually(() => web.for(jobId).length > 0, 'the delivery to start');
     relay.signal('SIGTERM');
     expect(await relay.exited()).toBe(0);
     expect(relay.output).not.toMatch(/releasing \d+ unfinished/);
     expect(relay.output).toMatch(/delivery job=\S+ attempt=1 status=200 outcome=success ms=/);
-    } finally {
-      await relay.kill();
-      await web.close();
-    }
   });
 
   it('refuses a port already in use with a message naming PORT and HOST, no stack, and no success line', async () => {
@@ -73,8 +69,9 @@ describe('the relay process', () => {
     try {
       const first = await get(agent, `${relay.url}/health/live`);
       expect(first).toMatchObject({ status: 200, reused: false, keepAlive: 'timeout=65' });
-      // The one deliberate wait: idle longer than Node's default keepAliveTimeout (5 s), as an LLM between callbacks.
-      await new Promise((resolve) => setTimeout(resolve, 6000));
+      // The one deliberate wait, the behaviour under test: idle longer than Node's default keepAliveTimeout (5 s), as an
+      // LLM between callbacks. It ends at once, failing, if the relay closes the connection meanwhile.
+      await idleFor(first.socket, 6000);
       const second = await get(agent, `${relay.url}/health/live`);
       expect(second).toMatchObject({ status: 200, reused: true });
       expect(second.socket).toBe(first.socket);
@@ -84,6 +81,21 @@ describe('the relay process', () => {
     }
   });
 });
+
+/** Resolves after `ms` of idleness; rejects as soon as the server closes `socket`. */
+function idleFor(socket: net.Socket, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const closed = () => {
+      clearTimeout(timer);
+      reject(new Error(`the relay closed the idle keep-alive connection within ${ms} ms`));
+    };
+    const timer = setTimeout(() => {
+      socket.off('close', closed);
+      resolve();
+    }, ms);
+    socket.once('close', closed);
+  });
+}
 
 function get(agent: http.Agent, url: string): Promise<{ status: number; reused: boolean; keepAlive?: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { eventually, FakeHandler, FakeServer, postJson } from '../support/fake-server';
 import { PrivatePostgres, privatePostgresAvailable } from '../support/private-postgres';
 import { RelayProcess } from '../support/relay-process';
-import { reviewBody } from '../support/relay';
+import { RelayClient } from '../support/relay-client';
 
 interface Answer {
   status: number;
@@ -26,25 +26,10 @@ function persistentLlm(callbackStatuses: number[]): FakeHandler {
   };
 }
 
-async function submit(relay: RelayProcess, index: number, webhook: string): Promise<{ status: number; body: any }> {
-  try {
-    const response = await fetch(`${relay.url}/v1/reviews`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(reviewBody(webhook, { submission_id: `restart-${index}` })),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // asserted below: every answer must be JSON
-    }
-    return { status: response.status, body };
-  } catch (error) {
-    return { status: 0, body: (error as Error).message };
-  }
+/** Intake's answer, or status 0 when none came (asserted below: every request gets a JSON answer). */
+async function submit(client: RelayClient, index: number): Promise<{ status: number; body: any }> {
+  const answer = await client.submitAnswer({ submission_id: `restart-${index}` }).catch((error: Error) => ({ status: 0, body: error.message, text: '' }));
+  return { status: answer.status, body: answer.body ?? answer.text };
 }
 
 async function readiness(relay: RelayProcess): Promise<number> {
@@ -92,7 +77,7 @@ async function readiness(relay: RelayProcess): Promise<number> {
       LEASE_MARGIN_SECONDS: '10',
       DATABASE_POOL_SIZE: '4',
     });
-    const hook = `${web.url}/hook`;
+    const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
     const answers: Answer[] = [];
     let phase: Answer['phase'] = 'before';
     let loading = true;
@@ -100,7 +85,7 @@ async function readiness(relay: RelayProcess): Promise<number> {
     const load = (async () => {
       while (loading) {
         const at = phase;
-        const answer = await submit(relay!, index++, hook);
+        const answer = await submit(client, index++);
         answers.push({ ...answer, phase: at === phase ? at : 'down' });
         await new Promise((resolve) => setTimeout(resolve, 15));
       }
@@ -113,15 +98,21 @@ async function readiness(relay: RelayProcess): Promise<number> {
     phase = 'down';
     await pg.stop('fast');
     await eventually(async () => (await readiness(relay!)) === 503, 'readiness 503 while the database is down');
-    const intakeWhileDown = await submit(relay, 100_000, hook);
+    const intakeWhileDown = await submit(client, 100_000);
     expect(intakeWhileDown.status).toBe(503);
     expect(intakeWhileDown.body).toMatchObject({ statusCode: 503, code: 'database_unavailable' });
     // A repeat of an accepted result cannot be checked now: the LLM must retry, not be told "stored".
     const callbackWhileDown = await postJson(callbackUrl, { ok: true, result: { score: 1 } });
     expect(callbackWhileDown.status).toBe(503);
     expect(callbackWhileDown.json).toMatchObject({ code: 'database_unavailable' });
-    // The load keeps coming for a while, and the scheduler keeps failing its ticks.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // The load keeps coming for a while, and the scheduler keeps failing its ticks (every 50 ms). The relay runs as a
+    // process of its own, so instead of awaiting its scheduler this waits for what it shows: a run of refused intakes
+    // and the scheduler's warning.
+    await eventually(
+      () => /the database does not answer/.test(relay!.output) && answers.filter((answer) => answer.phase === 'down' && answer.status === 503).length >= 20,
+      'intake refused and the scheduler failing its ticks while the database is down',
+      20_000,
+    );
 
     await pg.start();
     phase = 'after';
