@@ -1,42 +1,28 @@
 import { DataSource } from 'typeorm';
-import { callingBackLlm, eventually, FakeServer, postJson } from '../support/fake-server';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
+import { closeAfterEach } from '../support/cleanup';
+import { holdExpectedConsoleNoise, queryFailed } from '../support/console-noise';
+import { callingBackLlm, FakeServer, postJson } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
+import { metricValue as metric } from '../support/relay-client';
 
 describe('GET /metrics', () => {
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
-
-  beforeAll(async () => {
-    llm = await FakeServer.start(callingBackLlm());
-    web = await FakeServer.start((_request, index) => ({ status: index === 0 ? 500 : 200 }));
-    relay = await startRelay({ LLM_API_URL: llm.url });
-  });
-
-  afterAll(async () => {
-    await relay.close();
-    await llm.close();
-    await web.close();
-  });
-
-  const metric = (text: string, line: string) => {
-    const found = text.split('\n').find((l) => l.startsWith(`${line} `));
-    return found === undefined ? undefined : Number(found.slice(line.length + 1));
-  };
+  // The receiver fails the first delivery once.
+  const stack = useLoopbackStack({ llm: callingBackLlm(), web: (_request, index) => ({ status: index === 0 ? 500 : 200 }) });
+  const later = closeAfterEach();
 
   it('exposes job, attempt, callback and process metrics in Prometheus text, with bounded labels', async () => {
-    const jobId = (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/hook`)).expect(202)).body.job_id;
-    await eventually(async () => (await relay.http.get(`/v1/reviews/${jobId}`)).body.status === 'delivered', 'delivered');
-    const callbackUrl = llm.for(jobId)[0].json.callback_url as string;
+    const jobId = await stack.client.submit();
+    await stack.client.waitForStatus(jobId, 'delivered');
+    const callbackUrl = stack.llm.for(jobId)[0].json.callback_url as string;
     expect((await postJson(callbackUrl, { ok: true, result: { score: 0.86, feedback: 'Good structure' } })).status).toBe(200);
     expect((await postJson(callbackUrl.replace(/token=[^&]+/, 'token=forged'), { ok: true })).status).toBe(401);
     expect((await postJson(callbackUrl, { ok: 'yes' })).status).toBe(400);
     expect((await postJson(callbackUrl, { ok: false })).status).toBe(409);
     // A job left pending: the LLM accepts it and never calls back, so no callback or delivery races the scrape.
-    llm.handler = () => ({ status: 202, body: { accepted: true } });
-    await relay.http.post('/v1/reviews').send(reviewBody('http://127.0.0.1:9/pending')).expect(202);
+    stack.llm.handler = () => ({ status: 202, body: { accepted: true } });
+    await stack.client.submit({ webhook_url: 'http://127.0.0.1:9/pending' });
 
-    const response = await relay.http.get('/metrics').expect(200);
+    const response = await stack.relay.http.get('/metrics').expect(200);
     expect(response.headers['content-type']).toMatch(/^text\/plain/);
     const text = response.text;
     expect(metric(text, 'relay_jobs{status="delivered"}')).toBe(1);
@@ -61,45 +47,41 @@ describe('GET /metrics', () => {
   });
 
   it('counts deliveries that gave up in a counter that a redeliver cannot lower, unlike the relay_jobs gauge', async () => {
-    llm.handler = callingBackLlm();
+    stack.llm.handler = callingBackLlm();
     const gone = await FakeServer.start(() => ({ status: 410 }));
-    const own = await startRelay({ LLM_API_URL: llm.url });
-    try {
-      const jobId = (await own.http.post('/v1/reviews').send(reviewBody(`${gone.url}/hook`)).expect(202)).body.job_id;
-      const status = async () => (await own.http.get(`/v1/reviews/${jobId}`)).body.status;
-      await eventually(async () => (await status()) === 'delivery_failed', 'delivery_failed');
-      const failed = (await own.http.get('/metrics')).text;
-      expect(metric(failed, 'relay_deliveries_failed_total')).toBe(1);
-      expect(metric(failed, 'relay_jobs{status="delivery_failed"}')).toBe(1);
+    later(() => gone.close());
+    const own = await stack.startAnother();
+    later(() => own.close());
+    const jobId = await own.client.submit({ webhook_url: `${gone.url}/hook` });
+    await own.client.waitForStatus(jobId, 'delivery_failed');
+    const failed = await own.client.metrics();
+    expect(metric(failed, 'relay_deliveries_failed_total')).toBe(1);
+    expect(metric(failed, 'relay_jobs{status="delivery_failed"}')).toBe(1);
 
-      gone.handler = () => ({ status: 200 });
-      await own.http.post(`/v1/reviews/${jobId}/redeliver`).expect(202);
-      await eventually(async () => (await status()) === 'delivered', 'delivered after redeliver');
-      const redelivered = (await own.http.get('/metrics')).text;
-      expect(metric(redelivered, 'relay_jobs{status="delivery_failed"}')).toBe(0);
-      expect(metric(redelivered, 'relay_deliveries_failed_total')).toBe(1);
-    } finally {
-      await own.close();
-      await gone.close();
-    }
+    gone.handler = () => ({ status: 200 });
+    await own.http.post(`/v1/reviews/${jobId}/redeliver`).expect(202);
+    await own.client.waitForStatus(jobId, 'delivered');
+    const redelivered = await own.client.metrics();
+    expect(metric(redelivered, 'relay_jobs{status="delivery_failed"}')).toBe(0);
+    expect(metric(redelivered, 'relay_deliveries_failed_total')).toBe(1);
   });
 
   it('reports relay_ready 0 while draining and while the database does not answer, and still answers the scrape', async () => {
-    const own = await startRelay({ LLM_API_URL: llm.url });
-    try {
-      expect(metric((await own.http.get('/metrics').expect(200)).text, 'relay_ready')).toBe(1);
-      await own.scheduler.beforeApplicationShutdown();
-      const draining = (await own.http.get('/metrics').expect(200)).text;
-      expect(metric(draining, 'relay_ready')).toBe(0);
-      expect(metric(draining, 'relay_jobs{status="queued"}')).toBe(0);
+    // Once the test closes the database, every query fails, as intended, and TypeORM prints each one (closing the
+    // relay too): those lines are held back until it has closed; any other line is still shown.
+    later(holdExpectedConsoleNoise(queryFailed(/The database connection is not open/)));
+    const own = await stack.startAnother();
+    later(() => own.close());
+    expect(metric((await own.http.get('/metrics').expect(200)).text, 'relay_ready')).toBe(1);
+    await own.scheduler.beforeApplicationShutdown();
+    const draining = (await own.http.get('/metrics').expect(200)).text;
+    expect(metric(draining, 'relay_ready')).toBe(0);
+    expect(metric(draining, 'relay_jobs{status="queued"}')).toBe(0);
 
-      await own.app.get(DataSource).destroy();
-      const noDatabase = (await own.http.get('/metrics').expect(200)).text;
-      expect(metric(noDatabase, 'relay_ready')).toBe(0);
-      expect(metric(noDatabase, 'relay_jobs{status="queued"}')).toBeUndefined();
-      expect(metric(noDatabase, 'relay_oldest_pending_age_seconds')).toBeNaN();
-    } finally {
-      await own.close();
-    }
+    await own.app.get(DataSource).destroy();
+    const noDatabase = (await own.http.get('/metrics').expect(200)).text;
+    expect(metric(noDatabase, 'relay_ready')).toBe(0);
+    expect(metric(noDatabase, 'relay_jobs{status="queued"}')).toBeUndefined();
+    expect(metric(noDatabase, 'relay_oldest_pending_age_seconds')).toBeNaN();
   });
 });
