@@ -6,12 +6,11 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { canonicalJson } from '../../src/common/canonical-json';
 import { closeAfterEach } from '../support/cleanup';
-import { eventually, FakeServer, postJson, type RecordedRequest } from '../support/fake-server';
+import { eventually, postJson, type RecordedRequest } from '../support/fake-server';
 import { type LoopbackStack, startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
-import { reviewBody } from '../support/relay-client';
 import { tempDir } from '../support/relay';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
-import { RelayProcess, runUntilExit } from '../support/relay-process';
+import { runUntilExit } from '../support/relay-process';
 
 const REVIEW_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -147,9 +146,7 @@ describe('the result contract (RESULT_SCHEMA)', () => {
 
   // The document of the built relay, where the Swagger CLI plugin has run (as integrators get it).
   it('publishes the schema in the OpenAPI document as the type of result', async () => {
-    const llm = await FakeServer.start(() => ({ status: 202 }));
-    later(() => llm.close());
-    const relay = await RelayProcess.start({ RESULT_SCHEMA: schemaFile, LLM_API_URL: llm.url, DATABASE_URL: `sqlite:///${dir}/built.db` });
+    const relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/built.db` });
     later(() => relay.kill());
     const doc: any = await (await fetch(`${relay.url}/docs-json`)).json();
     await expect(SwaggerParser.validate(structuredClone(doc))).resolves.toBeDefined();
@@ -171,9 +168,10 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(lint.toString()).not.toMatch(/^error/m);
 
     // A job with its result, as the built relay answers it, matches the document's ReviewDto, ReviewResult included.
-    const { json: created } = await postJson(`${relay.url}/v1/reviews`, reviewBody(`${stack.web.url}/hook`));
-    expect((await postJson(`${relay.url}/simulate-llm/${created.job_id}`, { ok: true, result: { score: 0.5, feedback: 'fine' } })).status).toBe(200);
-    const job: any = await (await fetch(`${relay.url}/v1/reviews/${created.job_id}`)).json();
+    const built = stack.clientFor(relay);
+    const jobId = await built.submit();
+    expect((await built.post(`/simulate-llm/${jobId}`, { ok: true, result: { score: 0.5, feedback: 'fine' } })).status).toBe(200);
+    const job: any = await built.job(jobId);
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
     ajv.addSchema({ $id: 'openapi', components: doc.components });

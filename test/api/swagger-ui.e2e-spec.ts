@@ -1,21 +1,22 @@
 import * as fs from 'node:fs';
 import { chromium, Browser } from 'playwright-core';
-import { eventually, FakeServer } from '../support/fake-server';
+import { eventually } from '../support/fake-server';
 import { hasProgram } from '../support/external';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { tempDir } from '../support/relay';
-import { RelayProcess } from '../support/relay-process';
+import { type RelayProcess } from '../support/relay-process';
 
 const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
 
 (withChromium ? describe : describe.skip)('Swagger UI in a real browser (headless Chromium)', () => {
   const dir = tempDir('relay-ui-');
+  // The built relay (where the Swagger CLI plugin has run) as a process, with the built-in simulated LLM.
+  const stack = useLoopbackStack({ llm: false, relay: false });
   let relay: RelayProcess;
-  let web: FakeServer;
   let browser: Browser;
 
   beforeAll(async () => {
-    web = await FakeServer.start();
-    relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, RELAY_API_KEYS: 'ui-test-key' });
+    relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/relay.db`, RELAY_API_KEYS: 'ui-test-key' });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -24,8 +25,6 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
 
   afterAll(async () => {
     await browser?.close();
-    await relay?.kill();
-    await web?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -55,7 +54,7 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
     const body = JSON.stringify({
       submission_id: 'from-swagger-ui',
       file_refs: [{ url: 'https://files.example.com/1.pdf' }],
-      webhook_url: `${web.url}/hook`,
+      webhook_url: stack.hook,
     });
     await operation.locator('textarea.body-param__text').fill(body);
     await operation.locator('button.execute').click();
@@ -64,7 +63,7 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
     const responseBody = await operation.locator('.live-responses-table .response-col_description pre').first().textContent();
     const jobId = JSON.parse(responseBody ?? '{}').job_id;
     expect(jobId).toMatch(/^job_[0-9a-f]{32}$/);
-    await eventually(() => web.for(jobId)[0], 'the delivery of the job made in the browser');
+    await eventually(() => stack.web.for(jobId)[0], 'the delivery of the job made in the browser');
     expect(errors).toEqual([]);
     await page.screenshot({ path: `${dir}/swagger.png` });
   });

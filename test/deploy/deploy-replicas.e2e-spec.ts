@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
-import { eventually, FakeServer, freePort, RecordedRequest } from '../support/fake-server';
+import { eventually, freePort, type RecordedRequest } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { hasProgram } from '../support/external';
 import { NginxAnswer, NginxProcess } from '../support/nginx';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 import { tempDir } from '../support/relay';
-import { RelayProcess } from '../support/relay-process';
+import { type RelayProcess } from '../support/relay-process';
 
 const ready =
   hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('openssl', 'RELAY_REQUIRE_NGINX') && postgresReachable('nginx in front of two replicas');
@@ -22,8 +23,6 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const relays: RelayProcess[] = [];
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let nginx: NginxProcess;
-  let llm: FakeServer;
-  let web: FakeServer;
   /** Callback attempts the fake LLM made through nginx. */
   const callbacks: Array<{ jobId: string; status: number; by: string | undefined; at: number }> = [];
   /** The LLM holds its callbacks until released (so some arrive only after the kill). */
@@ -44,7 +43,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** The web service's side: POST with an Idempotency-Key, retrying (same key) on 502/504 as the README says. */
   async function submit(key: string): Promise<{ jobId: string; by: string | undefined; tries: number }> {
-    const body = JSON.stringify({ submission_id: key, file_refs: [{ url: 'https://files.example.com/x.pdf' }], webhook_url: `${web.url}/hook` });
+    const body = JSON.stringify({ submission_id: key, file_refs: [{ url: 'https://files.example.com/x.pdf' }], webhook_url: `${stack.web.url}/hook` });
     for (let tries = 1; ; tries += 1) {
       const answer = await nginx.request('POST', '/v1/reviews', body, { 'idempotency-key': key }).catch(() => null);
       if (answer?.status === 202) return { jobId: JSON.parse(answer.text).job_id, by: answeredBy(answer), tries };
@@ -53,37 +52,39 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     }
   }
 
-  beforeAll(async () => {
-    database = await createTestDatabase('relay_replicas');
-    web = await FakeServer.start(async () => {
+  // The replicas are processes started through the stack, which kills them at the end.
+  const stack = useLoopbackStack({
+    relay: false,
+    web: async () => {
       await pause(Math.random() * 40);
       return { status: 200 };
-    });
-    llm = await FakeServer.start((request) => {
+    },
+    llm: (request) => {
       const send = () => void callBack(request);
       if (holding) held.push(send);
       else setTimeout(send, Math.random() * 30);
       return { status: 202 };
-    });
+    },
+  });
+
+  beforeAll(async () => {
+    database = await createTestDatabase('relay_replicas');
     const [httpPort, httpsPort, ...ports] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const env = {
       DATABASE_URL: database.url,
-      LLM_API_URL: llm.url,
       PUBLIC_BASE_URL: `https://127.0.0.1:${httpsPort}`,
       OUTBOUND_TIMEOUT_SECONDS: '1',
       LEASE_MARGIN_SECONDS: '0.2',
     };
     // One after the other: the first migrates the fresh database (TypeORM has no migration lock across processes).
-    for (const port of ports) relays.push(await RelayProcess.start({ ...env, PORT: String(port) }));
+    for (const port of ports) relays.push(await stack.startProcess({ ...env, PORT: String(port) }));
     // fail_timeout 1 s instead of 10 s: within the test, nginx tries the dead replica again and must move on.
     nginx = await NginxProcess.start(dir, ports.map((port) => `127.0.0.1:${port}`), { httpPort, httpsPort, failTimeout: '1s' });
   });
 
+  // After the stack's own afterAll has killed the replicas.
   afterAll(async () => {
     await nginx?.stop();
-    for (const relay of relays) await relay.kill();
-    await llm?.close();
-    await web?.close();
     await database?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -96,7 +97,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     // 1. Both replicas take jobs; the LLM accepts them and holds their callbacks.
     for (let i = 0; i < 12; i += 1) await take('held')(`held-${i}`);
     expect(new Set(accepted.map((job) => job.by))).toEqual(new Set([doomed, survivor]));
-    await eventually(() => accepted.every((job) => llm.for(job.jobId).length > 0), 'every held job forwarded');
+    await eventually(() => accepted.every((job) => stack.llm.for(job.jobId).length > 0), 'every held job forwarded');
 
     // 2. A burst with immediate callbacks, four at a time; SIGKILL one replica once a few are in.
     holding = false;
@@ -137,7 +138,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     // only where the killed replica had sent it and died before recording the answer (at-least-once, deduped on
     // webhook-id); anything that started after the kill was sent once.
     for (const job of accepted) {
-      const deliveries = web.for(job.jobId);
+      const deliveries = stack.web.for(job.jobId);
       expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
       expect(deliveries[0].json).toMatchObject({ job_id: job.jobId, ok: true, result: { reviewed: expect.any(String) } });
       if (deliveries.length > 1) expect(deliveries[0].at).toBeLessThanOrEqual(killedAt + 200);
@@ -146,7 +147,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
     // Every callback went through nginx, as PUBLIC_BASE_URL says, and none failed: one cut off by the kill was moved to
     // the survivor by nginx itself (callbacks are idempotent, so their location retries even after sending).
-    expect(new Set(llm.requests.map((r) => new URL(r.json.callback_url).origin))).toEqual(new Set([nginx.origin]));
+    expect(new Set(stack.llm.requests.map((r) => new URL(r.json.callback_url).origin))).toEqual(new Set([nginx.origin]));
     expect(callbacks.filter((c) => c.status !== 200)).toEqual([]);
 
     // The dead replica's held jobs were called back after the kill: the survivor accepted those callbacks.

@@ -3,11 +3,12 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { DockerfileParser } from 'dockerfile-ast';
-import { eventually, FakeServer } from '../support/fake-server';
+import { eventually } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { hasProgram } from '../support/external';
 import { NginxProcess } from '../support/nginx';
 import { tempDir } from '../support/relay';
-import { RelayProcess } from '../support/relay-process';
+import { type RelayProcess } from '../support/relay-process';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -92,20 +93,18 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
 
 (withNginx ? describe : describe.skip)('deploy/nginx.conf in front of the relay (real nginx)', () => {
   const dir = tempDir('relay-nginx-');
+  // The built relay as a process, with the built-in simulated LLM, behind nginx.
+  const stack = useLoopbackStack({ llm: false, relay: false });
   let nginx: NginxProcess;
   let relay: RelayProcess;
-  let web: FakeServer;
 
   beforeAll(async () => {
-    web = await FakeServer.start();
-    relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LOG_LEVEL: 'info' });
+    relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LOG_LEVEL: 'info' });
     nginx = await NginxProcess.start(dir, [`127.0.0.1:${new URL(relay.url).port}`]);
   });
 
   afterAll(async () => {
     await nginx?.stop();
-    await relay?.kill();
-    await web?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -113,12 +112,12 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
     nginx.request(method, pathname, body, headers, localAddress);
 
   it('carries a job through TLS, with the request id and the client address seen through one hop', async () => {
-    const body = JSON.stringify({ submission_id: 'via-nginx', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: `${web.url}/hook` });
+    const body = JSON.stringify({ submission_id: 'via-nginx', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: stack.hook });
     const posted = await request('POST', '/v1/reviews', body, { 'x-request-id': 'trace-nginx-1', 'x-forwarded-for': '6.6.6.6' });
     expect(posted.status).toBe(202);
     expect(posted.headers['x-request-id']).toBe('trace-nginx-1');
     const jobId = JSON.parse(posted.text).job_id;
-    await eventually(() => web.for(jobId)[0], 'the delivery');
+    await eventually(() => stack.web.for(jobId)[0], 'the delivery');
     const job = await eventually(async () => {
       const answer = JSON.parse((await request('GET', `/v1/reviews/${jobId}`)).text);
       return answer.status === 'delivered' && answer;

@@ -4,10 +4,9 @@ import Database from 'better-sqlite3';
 import { DataSource } from 'typeorm';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { closeAfterEach } from '../support/cleanup';
-import { callingBackLlm, eventually, FakeServer } from '../support/fake-server';
-import { startRelay, tempDir } from '../support/relay';
-import { RelayClient } from '../support/relay-client';
-import { RelayProcess } from '../support/relay-process';
+import { callingBackLlm, eventually } from '../support/fake-server';
+import { startLoopbackStack } from '../support/loopback-stack';
+import { tempDir } from '../support/relay';
 
 describe('graceful stop', () => {
   const later = closeAfterEach();
@@ -15,13 +14,13 @@ describe('graceful stop', () => {
   it('turns readiness 503, releases the lease of an unfinished attempt, and a restart resumes at once', async () => {
     const dir = tempDir('relay-drain-');
     later(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const web = await FakeServer.start(() => ({ hang: true }));
-    later(() => web.close());
+    // The built-in simulated LLM; a receiver that hangs, so that the delivery is in flight when the relay stops.
+    const stack = await startLoopbackStack({ llm: false, relay: false, web: () => ({ hang: true }) });
+    later(() => stack.close());
     const env = { SHUTDOWN_GRACE_SECONDS: '0.5', OUTBOUND_TIMEOUT_SECONDS: '20', LEASE_MARGIN_SECONDS: '30' };
-    const first = await startRelay(env, dir);
-    later(() => first.close());
-    const jobId = await first.client.submit({ webhook_url: `${web.url}/hook` });
-    await eventually(() => web.for(jobId)[0], 'the delivery in flight');
+    const first = await stack.start(env, dir);
+    const jobId = await stack.client.submit();
+    await eventually(() => stack.web.for(jobId)[0], 'the delivery in flight');
 
     const closing = first.close();
     const ready = await eventually(async () => {
@@ -40,9 +39,8 @@ describe('graceful stop', () => {
     expect(cutOff).toEqual([{ attempt_no: 1, outcome: 'stale', error: expect.not.stringMatching(/deadline/) }]);
     db.close();
 
-    web.handler = () => ({ status: 200 });
-    const second = await startRelay(env, dir);
-    later(() => second.close());
+    stack.web.handler = () => ({ status: 200 });
+    const second = await stack.startAnother(env, dir);
     // The lease would hold for 50 s had it not been released: delivery well within that proves it was.
     await second.client.waitForStatus(jobId, 'delivered', 20_000);
   });
@@ -55,15 +53,18 @@ describe('lease fencing', () => {
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
     later(() => release());
-    const llm = await FakeServer.start(async () => {
-      await released;
-      return { status: 202 };
+    // An LLM that holds its answer to the forward until released.
+    const stack = await startLoopbackStack({
+      llm: async () => {
+        await released;
+        return { status: 202 };
+      },
+      env: { OUTBOUND_TIMEOUT_SECONDS: '20' },
     });
-    later(() => llm.close());
-    const relay = await startRelay({ LLM_API_URL: llm.url, OUTBOUND_TIMEOUT_SECONDS: '20' });
-    later(() => relay.close());
+    later(() => stack.close());
+    const relay = stack.relay;
     const jobId = await relay.client.submit({ webhook_url: 'https://web.example.com/hook' });
-    await eventually(() => llm.for(jobId)[0], 'the first forward in flight');
+    await eventually(() => stack.llm.for(jobId)[0], 'the first forward in flight');
 
     // The first attempt stalls past its lease; another worker claims the job.
     const db = relay.app.get(DataSource);
@@ -87,13 +88,10 @@ describe('a second process holding the SQLite write lock', () => {
   it('delays work without losing or failing any of it', async () => {
     const dir = tempDir('relay-lock-');
     later(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const web = await FakeServer.start();
-    later(() => web.close());
-    const llm = await FakeServer.start(callingBackLlm(1));
-    later(() => llm.close());
-    const relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/relay.db`, LLM_API_URL: llm.url });
-    later(() => relay.kill());
-    const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+    const stack = await startLoopbackStack({ llm: callingBackLlm(1), relay: false });
+    later(() => stack.close());
+    const relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/relay.db` });
+    const client = stack.clientFor(relay);
     const holder = spawn(
       process.execPath,
       ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(`${dir}/relay.db`)});d.exec('BEGIN IMMEDIATE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');process.exit(0)},2500)`],
@@ -102,6 +100,6 @@ describe('a second process holding the SQLite write lock', () => {
     await new Promise((resolve) => holder.stdout!.once('data', resolve));
     const answers = await Promise.all([1, 2, 3].map((i) => client.submitAnswer({ submission_id: `locked-${i}` })));
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
-    await eventually(() => answers.every((a) => web.for(a.body.job_id).length === 1), 'every job delivered', 20_000);
+    await eventually(() => answers.every((a) => stack.web.for(a.body.job_id).length === 1), 'every job delivered', 20_000);
   });
 });

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
-import { eventually, freePort, FakeServer, FakeHandler, postJson } from '../support/fake-server';
+import { eventually, freePort, type FakeHandler, postJson } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { tempDir } from '../support/relay';
 import { RelayClient } from '../support/relay-client';
-import { RelayProcess } from '../support/relay-process';
+import { type RelayProcess } from '../support/relay-process';
 
 /**
  * Waits until every job of `ids` is delivered, asking the relay's API (the relay runs as a process of its own, so
@@ -42,41 +43,31 @@ describe('crash safety (real process, kill -9)', () => {
     LEASE_MARGIN_SECONDS: '0.2',
   };
   const hang: FakeHandler = () => ({ hang: true });
-  let llm: FakeServer;
-  let web: FakeServer;
+  // Every life of the relay is a process started through the stack, which kills the last one at the end.
+  const stack = useLoopbackStack({ llm: hang, web: hang, relay: false });
+  /** The relay's current life. */
   let relay: RelayProcess | undefined;
-
-  beforeAll(async () => {
-    llm = await FakeServer.start(hang);
-    web = await FakeServer.start(hang);
-  });
-
-  afterAll(async () => {
-    await relay?.kill();
-    await llm.close();
-    await web.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('finishes every accepted job after crashes mid-forward and mid-delivery', async () => {
-    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
-    const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+    relay = await stack.startProcess(env);
+    const client = stack.clientFor(relay);
     const jobIds: string[] = [];
     for (let i = 0; i < 6; i += 1) {
       const answer = await client.submitAnswer({ submission_id: `crash-${i}` });
       expect(answer.status).toBe(202);
       jobIds.push(answer.body.job_id);
     }
-    await eventually(() => jobIds.every((id) => llm.for(id).length > 0), 'every forward in flight');
+    await eventually(() => jobIds.every((id) => stack.llm.for(id).length > 0), 'every forward in flight');
     expect(await relay.kill()).toBeNull();
 
     // Second life: the LLM now accepts and calls back at once; the web service still hangs.
-    llm.handler = (request) => {
+    stack.llm.handler = (request) => {
       setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: { n: request.json.submission_id } }).catch(() => undefined), 5);
       return { status: 202 };
     };
-    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
-    await eventually(() => jobIds.every((id) => web.for(id).length > 0), 'every delivery in flight', 30_000).catch(
+    relay = await stack.startProcess(env);
+    await eventually(() => jobIds.every((id) => stack.web.for(id).length > 0), 'every delivery in flight', 30_000).catch(
       async (error: Error) => {
         const states = await Promise.all(
           jobIds.map(async (id) => JSON.stringify(await (await fetch(`${relay!.url}/v1/reviews/${id}/attempts`)).json())),
@@ -87,12 +78,12 @@ describe('crash safety (real process, kill -9)', () => {
     await relay.kill();
 
     // Third life: the web service answers.
-    web.handler = () => ({ status: 200 });
-    relay = await RelayProcess.start({ ...env, LLM_API_URL: llm.url });
+    stack.web.handler = () => ({ status: 200 });
+    relay = await stack.startProcess(env);
     await untilAllDelivered(new RelayClient(relay.url), jobIds);
 
     for (const id of jobIds) {
-      const deliveries = web.for(id);
+      const deliveries = stack.web.for(id);
       expect(deliveries.length).toBeGreaterThanOrEqual(2);
       expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
       expect(deliveries[deliveries.length - 1].json).toMatchObject({ job_id: id, ok: true });
@@ -111,18 +102,18 @@ describe('crash safety (real process, kill -9)', () => {
       PORT: String(await freePort()),
       LLM_CALLBACK_TIMEOUT_SECONDS: '2',
     };
-    llm.handler = (request) => {
+    stack.llm.handler = (request) => {
       setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined), Math.random() * 50);
       return { status: 202 };
     };
-    web.handler = async () => {
+    stack.web.handler = async () => {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 100));
       return { status: 200 };
     };
     const accepted: string[] = [];
     for (let round = 0; round < 4; round += 1) {
-      relay = await RelayProcess.start({ ...chaosEnv, LLM_API_URL: llm.url });
-      const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+      relay = await stack.startProcess(chaosEnv);
+      const client = stack.clientFor(relay);
       const posting = (async () => {
         for (let i = 0; i < 8; i += 1) {
           const answer = await client.submitAnswer({ submission_id: `chaos-${round}-${i}` }).catch(() => null);
@@ -142,7 +133,7 @@ describe('crash safety (real process, kill -9)', () => {
     // is delivered too, but is not among them: counting all delivered jobs would wait for a number never reached.)
     await untilAllDelivered(new RelayClient(relay!.url), accepted);
     expect(accepted.length).toBeGreaterThan(8);
-    for (const id of accepted) expect(web.for(id).length).toBeGreaterThanOrEqual(1);
+    for (const id of accepted) expect(stack.web.for(id).length).toBeGreaterThanOrEqual(1);
     await relay!.kill();
     fs.rmSync(chaosDir, { recursive: true, force: true });
     // Four lives of the process on a shared 2-core machine, then the wait above: more than the default 60 s may pass.

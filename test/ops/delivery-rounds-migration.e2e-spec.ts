@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
 import { parseDatabaseUrl } from '../../src/database/database-url';
 import { InitialSchema1764150000000 } from '../../src/database/migrations/1764150000000-initial-schema';
-import { eventually, FakeServer } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 import { startRelay, tempDir } from '../support/relay';
 
@@ -53,8 +53,8 @@ async function withPostgresDatabase(use: (url: string) => Promise<void>): Promis
 }
 
 /** Migrates legacy rows by starting the relay on them, then checks what operators see and the next attempt. */
-async function migrateAndCheck(databaseUrl: string, web: FakeServer): Promise<void> {
-  await legacyDatabase(databaseUrl, `${web.url}/hook`);
+async function migrateAndCheck(databaseUrl: string, hook: string): Promise<void> {
+  await legacyDatabase(databaseUrl, hook);
   const relay = await startRelay({ DATABASE_URL: databaseUrl });
   try {
     const deliveryRows = async (id: string) =>
@@ -68,10 +68,7 @@ async function migrateAndCheck(databaseUrl: string, web: FakeServer): Promise<vo
     expect((await relay.http.get('/v1/reviews/job_c').expect(200)).body.delivery).toMatchObject({ attempts: 0, rounds: 0 });
 
     // job_b's pending second round is claimed by the migrated relay: its first attempt is number 4, in round 2.
-    const delivered = await eventually(async () => {
-      const job = (await relay.http.get('/v1/reviews/job_b')).body;
-      return job.status === 'delivered' && job;
-    }, 'job_b delivered');
+    const delivered = await relay.client.waitForStatus('job_b', 'delivered');
     expect(delivered.delivery).toMatchObject({ attempts: 4, rounds: 2 });
     expect(await deliveryRows('job_b')).toEqual([[1, 1], [2, 1], [3, 1], [4, 2]]);
   } finally {
@@ -94,25 +91,20 @@ async function revertAndCheck(databaseUrl: string): Promise<void> {
 }
 
 describe('the delivery-rounds migration on existing data', () => {
-  let web: FakeServer;
-
-  beforeAll(async () => {
-    web = await FakeServer.start();
-  });
-
-  afterAll(() => web.close());
+  // Only the receiver: each test starts the relay on its legacy database (and closes it before reverting).
+  const stack = useLoopbackStack({ llm: false, relay: false });
 
   it('numbers legacy attempts on across rounds and backfills rounds, on SQLite', async () => {
     const dir = tempDir('relay-rounds-');
     const url = `sqlite:///${dir}/relay.db`;
-    await migrateAndCheck(url, web);
+    await migrateAndCheck(url, stack.hook);
     await revertAndCheck(url);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   (postgresReachable('the delivery-rounds migration on PostgreSQL') ? it : it.skip)('does the same on PostgreSQL', async () => {
     await withPostgresDatabase(async (url) => {
-      await migrateAndCheck(url, web);
+      await migrateAndCheck(url, stack.hook);
       await revertAndCheck(url);
     });
   });

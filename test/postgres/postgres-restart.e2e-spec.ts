@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { eventually, FakeHandler, FakeServer, postJson } from '../support/fake-server';
+import { eventually, type FakeHandler, postJson } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { PrivatePostgres, privatePostgresAvailable } from '../support/private-postgres';
-import { RelayProcess } from '../support/relay-process';
-import { RelayClient } from '../support/relay-client';
+import { type RelayClient } from '../support/relay-client';
 
 interface Answer {
   status: number;
@@ -32,7 +32,7 @@ async function submit(client: RelayClient, index: number): Promise<{ status: num
   return { status: answer.status, body: answer.body ?? answer.text };
 }
 
-async function readiness(relay: RelayProcess): Promise<number> {
+async function readiness(relay: { url: string }): Promise<number> {
   const response = await fetch(`${relay.url}/health/ready`, { signal: AbortSignal.timeout(10_000) });
   await response.arrayBuffer();
   return response.status;
@@ -40,10 +40,17 @@ async function readiness(relay: RelayProcess): Promise<number> {
 
 (privatePostgresAvailable() ? describe : describe.skip)('PostgreSQL restarted under load (a private cluster)', () => {
   let pg: PrivatePostgres;
-  let relay: RelayProcess | undefined;
-  let llm: FakeServer;
-  let web: FakeServer;
   const callbackStatuses: number[] = [];
+  const stack = useLoopbackStack({
+    relay: false,
+    llm: persistentLlm(callbackStatuses),
+    // A slow receiver, so that deliveries are in flight when the database goes away: the receiver acknowledges them
+    // while the relay cannot record it.
+    web: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      return { status: 200 };
+    },
+  });
 
   beforeAll(async () => {
     pg = await PrivatePostgres.create();
@@ -51,33 +58,21 @@ async function readiness(relay: RelayProcess): Promise<number> {
     await admin.connect();
     await admin.query('CREATE DATABASE relay');
     await admin.end();
-    llm = await FakeServer.start(persistentLlm(callbackStatuses));
-    // A slow receiver, so that deliveries are in flight when the database goes away: the receiver acknowledges them
-    // while the relay cannot record it.
-    web = await FakeServer.start(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 400));
-      return { status: 200 };
-    });
   }, 60_000);
 
-  afterAll(async () => {
-    await relay?.kill();
-    await llm?.close();
-    await web?.close();
-    await pg?.destroy();
-  });
+  // After the stack's own afterAll has killed the relay.
+  afterAll(() => pg?.destroy());
 
   it('answers 503 while the database is away, recovers by itself, and delivers every accepted job exactly once', async () => {
-    relay = await RelayProcess.start({
+    const relay = await stack.startProcess({
       DATABASE_URL: pg.url('relay'),
-      LLM_API_URL: llm.url,
       // A lease (12 s) longer than the outage, which the attempts' outcome writes wait out, yet short enough that work
       // cut off between a claim and its read is taken up again within the test.
       OUTBOUND_TIMEOUT_SECONDS: '2',
       LEASE_MARGIN_SECONDS: '10',
       DATABASE_POOL_SIZE: '4',
     });
-    const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+    const client = stack.clientFor(relay);
     const answers: Answer[] = [];
     let phase: Answer['phase'] = 'before';
     let loading = true;
@@ -91,13 +86,13 @@ async function readiness(relay: RelayProcess): Promise<number> {
       }
     })();
 
-    await eventually(() => web.requests.length >= 10, 'deliveries before the outage');
-    const beforeOutage = web.requests[0].json;
-    const callbackUrl = llm.for(beforeOutage.job_id)[0].json.callback_url as string;
+    await eventually(() => stack.web.requests.length >= 10, 'deliveries before the outage');
+    const beforeOutage = stack.web.requests[0].json;
+    const callbackUrl = stack.llm.for(beforeOutage.job_id)[0].json.callback_url as string;
 
     phase = 'down';
     await pg.stop('fast');
-    await eventually(async () => (await readiness(relay!)) === 503, 'readiness 503 while the database is down');
+    await eventually(async () => (await readiness(relay)) === 503, 'readiness 503 while the database is down');
     const intakeWhileDown = await submit(client, 100_000);
     expect(intakeWhileDown.status).toBe(503);
     expect(intakeWhileDown.body).toMatchObject({ statusCode: 503, code: 'database_unavailable' });
@@ -109,14 +104,14 @@ async function readiness(relay: RelayProcess): Promise<number> {
     // process of its own, so instead of awaiting its scheduler this waits for what it shows: a run of refused intakes
     // and the scheduler's warning.
     await eventually(
-      () => /the database does not answer/.test(relay!.output) && answers.filter((answer) => answer.phase === 'down' && answer.status === 503).length >= 20,
+      () => /the database does not answer/.test(relay.output) && answers.filter((answer) => answer.phase === 'down' && answer.status === 503).length >= 20,
       'intake refused and the scheduler failing its ticks while the database is down',
       20_000,
     );
 
     await pg.start();
     phase = 'after';
-    await eventually(async () => (await readiness(relay!)) === 200, 'readiness back to 200', 20_000);
+    await eventually(async () => (await readiness(relay)) === 200, 'readiness back to 200', 20_000);
     await eventually(() => answers.filter((answer) => answer.phase === 'after' && answer.status === 202).length >= 10, 'intake 202 again', 20_000);
     loading = false;
     await load;
@@ -132,14 +127,14 @@ async function readiness(relay: RelayProcess): Promise<number> {
     const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.job_id as string);
     expect(new Set(accepted).size).toBe(accepted.length);
     // Once every job is `delivered` (final), no second delivery can come, even from a lease running out.
-    const count = async (query: string) => ((await (await fetch(`${relay!.url}/v1/reviews?limit=1&include_total=true${query}`)).json()) as { total: number }).total;
+    const count = async (query: string) => ((await (await fetch(`${relay.url}/v1/reviews?limit=1&include_total=true${query}`)).json()) as { total: number }).total;
     await eventually(async () => (await count('&status=delivered')) >= accepted.length, 'every accepted job delivered', 40_000);
     // Stored = acknowledged: no job exists that intake did not answer 202 for.
     expect(await count('')).toBe(accepted.length);
     expect(await count('&status=delivered')).toBe(accepted.length);
-    const notOnce = accepted.filter((id) => web.for(id).length !== 1);
+    const notOnce = accepted.filter((id) => stack.web.for(id).length !== 1);
     expect(notOnce).toEqual([]);
-    expect(web.requests.every((request) => accepted.includes(request.json.job_id))).toBe(true);
+    expect(stack.web.requests.every((request) => accepted.includes(request.json.job_id))).toBe(true);
     // The process never exited: it still answers.
     expect(await readiness(relay)).toBe(200);
     // The scheduler's failing ticks (every 50 ms for seconds) said so once, and said when the database came back.

@@ -1,32 +1,22 @@
-import { callingBackLlm, eventually, FakeServer } from '../support/fake-server';
+import { callingBackLlm, eventually } from '../support/fake-server';
+import { useLoopbackStack } from '../support/loopback-stack';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
-import { reviewBody, RunningRelay, startRelay } from '../support/relay';
 
 (postgresReachable('the PostgreSQL summary suite') ? describe : describe.skip)('GET /v1/reviews/summary on PostgreSQL', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let llm: FakeServer;
-  let web: FakeServer;
-  let relay: RunningRelay;
+  const stack = useLoopbackStack({ llm: callingBackLlm(), web: (request) => ({ status: request.path === '/fail' ? 500 : 200 }), relay: false });
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    llm = await FakeServer.start(callingBackLlm());
-    web = await FakeServer.start((request) => ({ status: request.path === '/fail' ? 500 : 200 }));
-    relay = await startRelay({ DATABASE_URL: database.url, LLM_API_URL: llm.url, CALLBACK_MAX_RETRIES: '0' });
+    await stack.start({ DATABASE_URL: database.url, CALLBACK_MAX_RETRIES: '0' });
   });
-
-  afterAll(async () => {
-    await relay?.close();
-    await llm?.close();
-    await web?.close();
-    await database?.drop();
-  });
+  // After the stack's own afterAll has closed the relay.
+  afterAll(() => database?.drop());
 
   it('counts by status and per minute from the same statements as on SQLite', async () => {
-    const submit = async (hook: string) =>
-      (await relay.http.post('/v1/reviews').send(reviewBody(`${web.url}/${hook}`)).expect(202)).body.job_id as string;
+    const submit = (hook: string) => stack.client.submit({ webhook_url: `${stack.web.url}/${hook}` });
     const jobs = [await submit('ok'), await submit('ok'), await submit('fail')];
-    const statusOf = async (jobId: string) => (await relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body.status;
+    const statusOf = async (jobId: string) => (await stack.client.job(jobId)).status;
     await eventually(async () => (await statusOf(jobs[0])) === 'delivered' && (await statusOf(jobs[1])) === 'delivered', 'two deliveries');
     await eventually(async () => (await statusOf(jobs[2])) === 'delivery_failed', 'a failed delivery');
 
@@ -34,7 +24,7 @@ import { reviewBody, RunningRelay, startRelay } from '../support/relay';
       summary.deliveries_per_minute.reduce((sum, minute) => sum + minute[field], 0);
     // An attempt's row is written just after the status change: wait for the rows too.
     const body = await eventually(async () => {
-      const summary = (await relay.http.get('/v1/reviews/summary').expect(200)).body;
+      const summary = (await stack.relay.http.get('/v1/reviews/summary').expect(200)).body;
       return total(summary, 'delivered') === 2 && total(summary, 'failed') === 1 && summary;
     }, 'the attempt rows');
     expect(body.counts).toEqual({ queued: 0, processing: 0, delivering: 0, delivered: 2, delivery_failed: 1, cancelled: 0 });

@@ -1,6 +1,7 @@
 import { FakeServer, type FakeHandler } from './fake-server';
 import { type RunningRelay, startRelay } from './relay';
 import { RelayClient } from './relay-client';
+import { RelayProcess } from './relay-process';
 
 export interface StackOptions {
   /** The relay's environment on top of the fast test settings and LLM_API_URL. */
@@ -24,7 +25,7 @@ const ok: FakeHandler = () => ({ status: 200 });
 /**
  * A relay between a fake LLM and a fake web service, all three real HTTP servers on loopback (and a real SQLite file),
  * with one `close()` for all: relays first (their scheduler drains), then the fakes. Extra relays started through it
- * (`startAnother`) close with it. Use `useLoopbackStack` to have Jest's hooks open and close it, `startLoopbackStack`
+ * (`startAnother`, or `startProcess` for the built relay as a process) close with it. Use `useLoopbackStack` to have Jest's hooks open and close it, `startLoopbackStack`
  * to hold one yourself (`await using` or `close()`).
  */
 export class LoopbackStack {
@@ -33,6 +34,7 @@ export class LoopbackStack {
   private main: RunningRelay | undefined;
   private mainClient: RelayClient | undefined;
   private readonly relays: RunningRelay[] = [];
+  private readonly processes: RelayProcess[] = [];
 
   constructor(private readonly options: StackOptions = {}) {}
 
@@ -70,10 +72,10 @@ export class LoopbackStack {
     return this;
   }
 
-  /** Starts the stack's relay with `env` on top of the stack's own. */
-  async start(env: NodeJS.ProcessEnv = {}): Promise<RunningRelay> {
+  /** Starts the stack's relay with `env` on top of the stack's own (on the SQLite file in `keepDir`, kept after). */
+  async start(env: NodeJS.ProcessEnv = {}, keepDir?: string): Promise<RunningRelay> {
     if (this.main) throw new Error('the stack has a relay already: use startAnother for a second one');
-    this.main = await this.startAnother(env);
+    this.main = await this.startAnother(env, keepDir);
     this.mainClient = this.clientFor(this.main);
     return this.main;
   }
@@ -86,14 +88,30 @@ export class LoopbackStack {
     return relay;
   }
 
-  /** A client of `relay` that submits jobs for this stack's web service. */
-  clientFor(relay: RunningRelay): RelayClient {
+  /**
+   * The built relay (`node dist/main.js`) as a process on the same fakes, killed with the stack unless the test has
+   * stopped it. `env` needs a DATABASE_URL of the test's own when several are started on one file in turn.
+   */
+  async startProcess(env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<RelayProcess> {
+    const llmUrl = this.fakeLlm ? { LLM_API_URL: this.fakeLlm.url } : {};
+    const relay = await RelayProcess.start({ ...llmUrl, ...this.options.env, ...env }, cwd);
+    this.processes.push(relay);
+    return relay;
+  }
+
+  /** A client of `relay` (in process or a process) that submits jobs for this stack's web service. */
+  clientFor(relay: { url: string }): RelayClient {
     return new RelayClient(relay.url, { webhookUrl: this.hook, apiKey: this.options.apiKey });
   }
 
   /** Idempotent; every part is closed even if one fails, and the first failure is thrown. */
   async close(): Promise<void> {
-    const closers = [...this.relays.splice(0).reverse().map((relay) => () => relay.close()), () => this.fakeLlm?.close(), () => this.fakeWeb?.close()];
+    const closers: Array<() => unknown> = [
+      ...this.processes.splice(0).reverse().map((relay) => () => relay.kill()),
+      ...this.relays.splice(0).reverse().map((relay) => () => relay.close()),
+      () => this.fakeLlm?.close(),
+      () => this.fakeWeb?.close(),
+    ];
     this.main = undefined;
     this.mainClient = undefined;
     const errors: unknown[] = [];
