@@ -10,12 +10,12 @@ import { JobTimelineService } from '../../src/jobs/job-timeline.service';
 import { decodeFeedCursor, encodeFeedCursor, FEED_START } from '../../src/reviews/feed-cursor';
 import { encodeCursor } from '../../src/reviews/list-cursor';
 import { closeAfterEach } from '../support/cleanup';
-import { callingBackLlm, eventually, FakeServer, RecordedRequest } from '../support/fake-server';
+import { reportFigure } from '../support/figures';
+import { callingBackLlm, eventually, type RecordedRequest } from '../support/fake-server';
 import { useLoopbackStack } from '../support/loopback-stack';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 import { startRelay, tempDir } from '../support/relay';
-import { RelayClient } from '../support/relay-client';
-import { RelayProcess } from '../support/relay-process';
+import { type RelayProcess } from '../support/relay-process';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { fillHistory } = require('../../scripts/bench/history-fill') as {
@@ -156,8 +156,6 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
  */
 (postgresReachable('the catch-up feed on PostgreSQL') ? describe : describe.skip)('the catch-up feed on PostgreSQL with two replicas', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let llm: FakeServer;
-  let web: FakeServer;
   const relays: RelayProcess[] = [];
 
   const get = async (relay: RelayProcess, path: string) => {
@@ -166,33 +164,32 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     return (await response.json()) as any;
   };
 
-  beforeAll(async () => {
-    database = await createTestDatabase('relay_feed');
-    // The LLM answers the forward and calls back a moment later; the receiver fails one delivery in four once, so
-    // jobs spend a while in every state.
-    llm = await FakeServer.start((request: RecordedRequest) => {
+  // The LLM answers the forward and calls back a moment later; the receiver fails one delivery in four once, so
+  // jobs spend a while in every state. The replicas are processes started through the stack, killed with it.
+  const stack = useLoopbackStack({
+    relay: false,
+    llm: (request: RecordedRequest) => {
       setTimeout(() => void fetch(request.json.callback_url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ ok: true, result: { reviewed: request.json.submission_id } }),
       }).catch(() => undefined), Math.random() * 60);
       return { status: 202 };
-    });
-    web = await FakeServer.start(async (request) => {
+    },
+    web: async (request) => {
       await pause(Math.random() * 20);
-      return { status: web.for(request.json.job_id).length === 1 && request.json.submission_id.endsWith('3') ? 500 : 200 };
-    });
-    const env = { DATABASE_URL: database.url, LLM_API_URL: llm.url };
-    // One after the other: the first migrates the fresh database.
-    for (let i = 0; i < 2; i += 1) relays.push(await RelayProcess.start(env));
+      return { status: stack.web.for(request.json.job_id).length === 1 && request.json.submission_id.endsWith('3') ? 500 : 200 };
+    },
   });
 
-  afterAll(async () => {
-    for (const relay of relays) await relay.kill();
-    await llm?.close();
-    await web?.close();
-    await database?.drop();
+  beforeAll(async () => {
+    database = await createTestDatabase('relay_feed');
+    // One after the other: the first migrates the fresh database.
+    for (let i = 0; i < 2; i += 1) relays.push(await stack.startProcess({ DATABASE_URL: database.url }));
   });
+
+  // After the stack's own afterAll has killed the replicas.
+  afterAll(() => database?.drop());
 
   it('gives a reader polling either replica every job in its final state, each change once', async () => {
     const sightings: Sighting[] = [];
@@ -214,7 +211,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     const reader = (async () => {
       while (submitting) if ((await readOnce()) === 0) await pause(5);
     })();
-    const clients = relays.map((relay) => new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` }));
+    const clients = relays.map((relay) => stack.clientFor(relay));
     await Promise.all(
       [0, 1, 2, 3].map(async (lane) => {
         for (let i = lane; i < 80; i += 4) {
@@ -258,7 +255,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
       expect(a.seq < b.seq || (a.seq === b.seq && a.id <= b.id)).toBe(true);
     }
     expect(sightings.length).toBeGreaterThan(ids.length);
-    process.stderr.write(`feed on PostgreSQL: ${ids.length} jobs, ${sightings.length} sightings in ${reads} reads\n`);
+    reportFigure(`feed on PostgreSQL: ${ids.length} jobs, ${sightings.length} sightings in ${reads} reads`);
   });
 
   it('holds back changes behind a transaction still open, and gives them once it ends', async () => {
@@ -269,7 +266,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
     try {
       await open.query('BEGIN');
       await open.query('SELECT pg_current_xact_id()');
-      const client = new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` });
+      const client = stack.clientFor(relay);
       const id = await client.submit({ submission_id: 'behind-open-tx' });
       await client.waitForStatus(id, 'delivered');
       const held = await get(relay, `/v1/reviews/changes?after=${cursor}`);
@@ -289,7 +286,7 @@ describe('the catch-up feed on SQLite (GET /v1/reviews/changes)', () => {
   it('walks idx_jobs_change on a large history: no sequential scan, no sort', async () => {
     const dataSource = await new DataSource(buildDataSourceOptions(parseDatabaseUrl(database.url))).initialize();
     try {
-      await fillHistory((sql) => dataSource.query(sql), { postgres: true, jobs: 20_000, fromMs: Date.now() - 86_400_000, spanMs: 86_400_000, webhookUrl: `${web.url}/hook` });
+      await fillHistory((sql) => dataSource.query(sql), { postgres: true, jobs: 20_000, fromMs: Date.now() - 86_400_000, spanMs: 86_400_000, webhookUrl: stack.hook });
       await dataSource.query("UPDATE jobs SET change_seq = created_at / 1000 WHERE request_hash = 'history'");
       await dataSource.query('ANALYZE jobs');
       const timeline = new JobTimelineService(dataSource.getRepository(Job), dataSource.getRepository(DeliveryAttempt), dataSource);

@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import { JobTimelineService, type JobFilter } from '../../src/jobs/job-timeline.service';
 import { RetentionSweeper } from '../../src/jobs/retention.sweeper';
 import { decodeCursor } from '../../src/reviews/list-cursor';
+import { reportFigure } from '../support/figures';
 import { useLoopbackStack } from '../support/loopback-stack';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 import { type RunningRelay } from '../support/relay';
@@ -115,7 +116,7 @@ describe('a large history on SQLite', () => {
     }
     const meanMs = Number(process.hrtime.bigint() - started) / 1e6 / 20;
     delay.disable();
-    process.stderr.write(`history of ${HISTORY}: mean request ${meanMs.toFixed(1)} ms, event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms\n`);
+    reportFigure(`history of ${HISTORY}: mean request ${meanMs.toFixed(1)} ms, event-loop delay max ${(delay.max / 1e6).toFixed(1)} ms`);
     // Generous for a shared machine; the plans above are the exact guard. A full scan of this history takes longer.
     expect(delay.max / 1e6).toBeLessThan(250);
 

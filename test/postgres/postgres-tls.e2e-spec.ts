@@ -5,7 +5,9 @@ import { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../src/database/database-outage';
 import { hasProgram } from '../support/external';
 import { PrivatePostgres, privatePostgresAvailable } from '../support/private-postgres';
-import { RunningRelay, startRelay, tempDir } from '../support/relay';
+import { holdExpectedConsoleNoise, queryFailed } from '../support/console-noise';
+import { useLoopbackStack } from '../support/loopback-stack';
+import { tempDir } from '../support/relay';
 
 /** A throwaway CA and a server certificate for 127.0.0.1 signed by it. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
@@ -26,15 +28,16 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   () => {
     const certDir = tempDir('relay-pg-tls-');
     let pg: PrivatePostgres;
-    let relay: RunningRelay | undefined;
+    // The built-in simulated LLM; the test starts the relay once the cluster is up.
+    const stack = useLoopbackStack({ llm: false, relay: false });
 
     beforeAll(async () => {
       const { cert, key } = makeCertificates(certDir);
       pg = await PrivatePostgres.create({ ssl: 'on', ssl_cert_file: `'${cert}'`, ssl_key_file: `'${key}'` });
     }, 60_000);
 
+    // After the stack's own afterAll has closed the relay.
     afterAll(async () => {
-      await relay?.close();
       await pg?.destroy();
       fs.rmSync(certDir, { recursive: true, force: true });
     });
@@ -42,7 +45,7 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
     it('connects with sslmode=verify-full against the given CA and sets statement_timeout on its connections', async () => {
       const url = `${pg.url()}?sslmode=verify-full&sslrootcert=${encodeURIComponent(path.join(certDir, 'ca.pem'))}`;
       // The simulated LLM would call back while the test closes the relay: keep it quiet for the test's length.
-      relay = await startRelay({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '1500', SIMULATION_DELAY_MS: '600000' });
+      const relay = await stack.start({ DATABASE_URL: url, DATABASE_STATEMENT_TIMEOUT_MS: '1500', SIMULATION_DELAY_MS: '600000' });
       await relay.http.get('/health/ready').expect(200);
       const db = relay.app.get(DataSource);
       const [own] = await db.query(
@@ -51,7 +54,9 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
       );
       expect(own).toEqual({ ssl: true, application_name: 'llm-relay', timeout: '1500ms' });
       // A statement past the timeout is cancelled by the server, and counts as "database unavailable" (503).
-      const cancelled: unknown = await db.query('SELECT pg_sleep(3)').catch((error: unknown) => error);
+      // TypeORM prints the failed statement and its error: expected here, so held back (any other line still shows).
+      const restoreConsole = holdExpectedConsoleNoise(queryFailed(/canceling statement due to statement timeout/));
+      const cancelled: unknown = await db.query('SELECT pg_sleep(3)').catch((error: unknown) => error).finally(restoreConsole);
       expect(cancelled).toMatchObject({ driverError: expect.objectContaining({ code: '57014' }) });
       expect(isDatabaseUnavailable(cancelled)).toBe(true);
       // Intake stores over the encrypted connections.
