@@ -30,6 +30,7 @@ export class FakeServer {
   private server!: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
   private closing: Promise<void> | undefined;
+  private port = 0;
 
   private constructor(public handler: FakeHandler) {}
 
@@ -41,11 +42,13 @@ export class FakeServer {
       socket.on('close', () => fake.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.port = (fake.server.address() as AddressInfo).port;
     return fake;
   }
 
+  /** Where it listens; still known once closed (a test may point the relay at a closed port). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** Requests whose JSON body has this job_id. */
