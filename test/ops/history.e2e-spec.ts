@@ -37,7 +37,9 @@ async function allPages(relay: RunningRelay, query: Record<string, string | numb
 }
 
 describe('a large history on SQLite', () => {
-  const stack = useLoopbackStack({ llm: false, env: { JOB_RETENTION_DAYS: '0' } });
+  // The built-in simulated LLM never calls back by itself here (a minute's delay): the test feeds the one result it
+  // needs through /simulate-llm, which would otherwise race the simulation's own callback and lose on a busy machine.
+  const stack = useLoopbackStack({ llm: false, env: { JOB_RETENTION_DAYS: '0', SIMULATION_DELAY_MS: '600000' } });
   let db: DataSource;
   const from = Date.now() - 61 * DAY;
 
