@@ -37,10 +37,3 @@ export function capacityLlm(capacity: number, holdMs: number, result: unknown = 
   };
   return { handler, state };
 }
-
-/** A gauge's value from a /metrics text. */
-export function gaugeValue(metrics: string, name: string): number {
-  const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics);
-  if (!match) throw new Error(`no ${name} in /metrics`);
-  return Number(match[1]);
-}

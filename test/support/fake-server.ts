@@ -2,6 +2,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
+/** What a truthy check gives back: never false, null, undefined, 0 or ''. */
+export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
+
 export interface RecordedRequest {
   method: string;
   path: string;
@@ -27,6 +30,7 @@ export class FakeServer {
   private server!: http.Server;
   private readonly sockets = new Set<import('node:net').Socket>();
   private closing: Promise<void> | undefined;
+  private port = 0;
 
   private constructor(public handler: FakeHandler) {}
 
@@ -38,11 +42,13 @@ export class FakeServer {
       socket.on('close', () => fake.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    fake.port = (fake.server.address() as AddressInfo).port;
     return fake;
   }
 
+  /** Where it listens; still known once closed (a test may point the relay at a closed port). */
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.port}`;
   }
 
   /** Requests whose JSON body has this job_id. */
@@ -81,12 +87,12 @@ export class FakeServer {
   }
 }
 
-/** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<T> {
+/** Polls until `check` returns a truthy value, and returns it; fails with `what` after `timeoutMs`. */
+export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value) return value;
+    if (value) return value as Truthy<T>;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

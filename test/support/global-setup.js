@@ -14,17 +14,27 @@ function newestMtime(dir) {
   return newest;
 }
 
+/** Runs `command`, showing its output only if it fails (a passing run stays quiet). */
+function quietly(command, cwd) {
+  try {
+    execSync(command, { cwd, stdio: 'pipe' });
+  } catch (error) {
+    process.stderr.write(`${command} failed:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+    throw error;
+  }
+}
+
 module.exports = async () => {
   const root = path.resolve(__dirname, '../..');
   const main = path.join(root, 'dist/main.js');
   const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'console')));
   if (!fs.existsSync(main) || !fs.existsSync(path.join(root, 'dist/console/index.html')) || fs.statSync(main).mtimeMs < sources) {
-    execSync('npm run build', { cwd: root, stdio: 'inherit' });
+    quietly('npm run build', root);
   }
   // The OpenAPI document every in-process answer is checked against (test/support/openapi-check.ts).
   const openapi = path.join(root, '.tmp/openapi.json');
   if (!fs.existsSync(openapi) || fs.statSync(openapi).mtimeMs < fs.statSync(main).mtimeMs) {
     fs.mkdirSync(path.dirname(openapi), { recursive: true });
-    execSync(`node scripts/openapi.js ${JSON.stringify(openapi)}`, { cwd: root, stdio: 'inherit' });
+    quietly(`node scripts/openapi.js ${JSON.stringify(openapi)}`, root);
   }
 };

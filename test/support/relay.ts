@@ -5,9 +5,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createRelayApp, listenAndRun } from '../../src/bootstrap';
 import { loadConfig, type RelayConfig } from '../../src/config/config';
-import { WorkScheduler } from '../../src/scheduler/work.scheduler';
-import { FakeServer } from './fake-server';
 import { checkResponsesAgainstOpenApi } from './openapi-check';
+import { RelayClient } from './relay-client';
+import { schedulerOf, type WorkScheduler } from './scheduler';
+
+export { reviewBody } from './relay-client';
 
 /** Settings that make retries and ticks fast enough for tests: time is driven by configuration, not sleeps. */
 export const FAST: NodeJS.ProcessEnv = {
@@ -31,6 +33,8 @@ export interface RunningRelay {
   config: RelayConfig;
   url: string;
   http: ReturnType<typeof request>;
+  /** The API client (no receiver of its own: pass webhook_url, or use a LoopbackStack's client). */
+  client: RelayClient;
   scheduler: WorkScheduler;
   /** Idempotent: the first call closes the app (scheduler drain included), later calls wait for that. */
   close(): Promise<void>;
@@ -49,45 +53,11 @@ export async function startRelay(env: NodeJS.ProcessEnv = {}, keepDir?: string):
     config,
     url,
     http: request(url),
-    scheduler: app.get(WorkScheduler),
+    client: new RelayClient(url),
+    scheduler: schedulerOf(app),
     close: () =>
       (closing ??= app.close().then(() => {
         if (!keepDir) fs.rmSync(dir, { recursive: true, force: true });
       })),
-  };
-}
-
-export function reviewBody(webhookUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    submission_id: 'subm-001',
-    student_id: 'stu-42',
-    file_refs: [{ url: 'https://files.example.com/1.pdf' }],
-    metadata: { course: 'ML-101' },
-    webhook_url: webhookUrl,
-    ...overrides,
-  };
-}
-
-export interface LoopbackStack {
-  llm: FakeServer;
-  web: FakeServer;
-  relay: RunningRelay;
-  close(): Promise<void>;
-}
-
-/** A relay between a fake LLM that accepts every job and never calls back (the test plays it) and a 200 receiver. */
-export async function startLoopbackStack(env: NodeJS.ProcessEnv = {}): Promise<LoopbackStack> {
-  const llm = await FakeServer.start(() => ({ status: 202 }));
-  const web = await FakeServer.start(() => ({ status: 200 }));
-  const relay = await startRelay({ LLM_API_URL: llm.url, ...env });
-  return {
-    llm,
-    web,
-    relay,
-    close: async () => {
-      await relay.close();
-      await llm.close();
-      await web.close();
-    },
   };
 }
