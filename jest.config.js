@@ -13,7 +13,15 @@ const shared = {
   transform: {
     '^.+\\.ts$': [
       'ts-jest',
-      { tsconfig: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0', useDefineForClassFields: false, isolatedModules: true } },
+      {
+        tsconfig: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          ignoreDeprecations: '6.0',
+          useDefineForClassFields: false,
+          isolatedModules: true,
+        },
+      },
     ],
     '^.+\\.js$': ['@swc/jest', { module: { type: 'commonjs' } }],
   },
@@ -30,11 +38,6 @@ module.exports = {
   // for ~0.5 s right then and only notice afterwards; with the 500 ms default it then reports a worker that "failed to
   // exit gracefully" that had long gone. A worker truly held open by a leak is still reported, after 5 s.
   workerGracefulExitTimeout: 5_000,
-  // Each test file gets a fresh worker process. Added for better-sqlite3 12, whose statements created by one file and
-  // garbage-collected while a later file ran in the same worker aborted the process on Node 24.19+ (Assertion failed
-  // in RemoveEnvironmentCleanupHook, from Statement::~Statement). better-sqlite3 13 (Node-API) should not need it, but
-  // no full run without it has shown that yet. A global option, so it holds for both projects.
-  workerIdleMemoryLimit: '10MB',
   projects: [
     {
       ...shared,

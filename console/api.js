@@ -28,7 +28,7 @@ export function createApi(base, getKey) {
     if (key) headers['x-api-key'] = key;
     const response = await fetch(new URL(path, base), { method, headers, cache: 'no-store', credentials: 'omit' });
     const text = await response.text();
-    let body = null;
+    let body;
     try {
       body = text ? JSON.parse(text) : null;
     } catch {

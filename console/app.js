@@ -37,7 +37,9 @@ async function probeAccess() {
     return { state: 'keyed', summary: await api.summary() };
   } catch (error) {
     storedKey.clear();
-    return error.status === 401 ? { state: 'locked', message: 'The API key kept for this tab was refused (401).' } : { state: 'error', message: describeError(error) };
+    return error.status === 401
+      ? { state: 'locked', message: 'The API key kept for this tab was refused (401).' }
+      : { state: 'error', message: describeError(error) };
   }
 }
 
@@ -56,8 +58,7 @@ function Nav({ path, access, onForget }) {
   return html`<header class="top">
     <h1><a href="#/">LLM Relay</a></h1>
     <nav aria-label="Console">
-      ${link('#/', 'Overview', path === '/')}
-      ${link('#/failed', 'Failed deliveries', path === '/failed')}
+      ${link('#/', 'Overview', path === '/')} ${link('#/failed', 'Failed deliveries', path === '/failed')}
       ${link('#/jobs', 'Find jobs', path === '/jobs' || path.startsWith('/job/'))}
     </nav>
     ${access === 'keyed' && html`<button type="button" class="link" onClick=${onForget}>Forget key</button>`}
@@ -101,9 +102,10 @@ function App() {
   else if (path.startsWith('/job/')) {
     const jobId = jobIdOf(path.slice(5));
     // Keyed by job: an action still running for the previous job updates that page's state, never this one's.
-    page = jobId ? html`<${JobPage} key=${jobId} ...${context} jobId=${jobId} />` : html`<p class="notice error" role="alert">Not a job id.</p>`;
-  }
-  else page = html`<${Overview} ...${context} initial=${access.summary} />`;
+    page = jobId
+      ? html`<${JobPage} key=${jobId} ...${context} jobId=${jobId} />`
+      : html`<p class="notice error" role="alert">Not a job id.</p>`;
+  } else page = html`<${Overview} ...${context} initial=${access.summary} />`;
   return html`<${Nav} path=${path} access=${access.state} onForget=${onForget} />
     ${access.state === 'open' && html`<p class="banner" role="note">No API key required: this relay is open (RELAY_API_KEYS is not set).</p>`}
     <main>${page}</main>`;

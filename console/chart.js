@@ -32,7 +32,11 @@ export function chartGeometry(minutes, { width = 600, height = 120 } = {}) {
     };
   });
   const totals = minutes.reduce(
-    (sum, m) => ({ delivered: sum.delivered + m.delivered, failed: sum.failed + m.failed, gaveUp: sum.gaveUp + (m.gave_up || 0) }),
+    (sum, m) => ({
+      delivered: sum.delivered + m.delivered,
+      failed: sum.failed + m.failed,
+      gaveUp: sum.gaveUp + (m.gave_up || 0),
+    }),
     { delivered: 0, failed: 0, gaveUp: 0 },
   );
   return { max, width, height, bars, totals };

@@ -18,7 +18,8 @@ export function useData(load, deps, { refreshMs = 0, onUnauthorized, refreshWhil
       if (mine === generation.current) setState({ data, error: null, loading: false });
     } catch (error) {
       if (error.status === 401 && onUnauthorized) return onUnauthorized();
-      if (mine === generation.current) setState((old) => ({ data: old.data, error: describeError(error), loading: false }));
+      if (mine === generation.current)
+        setState((old) => ({ data: old.data, error: describeError(error), loading: false }));
     }
   }, deps);
   useEffect(() => {

@@ -43,36 +43,83 @@ export function FailedDeliveries({ api, onUnauthorized }) {
 
   return html`<section aria-labelledby="failed-title">
     <h2 id="failed-title">Failed deliveries</h2>
-    <p class="hint">Jobs whose delivery retries ran out (or whose receiver answered 410), newest first. Redelivery keeps the
-      job's <code>webhook-id</code> and starts a new round with the full retry budget.</p>
+    <p class="hint">
+      Jobs whose delivery retries ran out (or whose receiver answered 410), newest first. Redelivery keeps the job's
+      <code>webhook-id</code> and starts a new round with the full retry budget.
+    </p>
     <${LoadError} error=${error} />
     <div class="toolbar">
-      <label class="check"><input type="checkbox" checked=${allSelected} onChange=${toggleAll} disabled=${items.length === 0} /> Select all on this page</label>
-      <button type="button" onClick=${redeliverSelected} disabled=${chosen.length === 0}>Redeliver selected (${chosen.length})</button>
+      <label class="check"
+        ><input type="checkbox" checked=${allSelected} onChange=${toggleAll} disabled=${items.length === 0} /> Select
+        all on this page</label
+      >
+      <button type="button" onClick=${redeliverSelected} disabled=${chosen.length === 0}>
+        Redeliver selected (${chosen.length})
+      </button>
       <button type="button" class="secondary" onClick=${reload}>Refresh</button>
     </div>
-    ${loading && !data ? html`<p class="loading">Loading…</p>` : items.length === 0 ? html`<p class="empty">No failed deliveries${cursor ? ' on this page' : ''}.</p>` : html`
-    <div class="table-wrap"><table class="stack jobs failed-jobs">
-      <thead><tr><th scope="col"><span class="sr-only">Select</span></th><th scope="col">Job</th><th scope="col">Submission</th>
-        <th scope="col">Receiver's last answer</th><th scope="col">When</th><th scope="col">Attempts</th><th scope="col">Action</th></tr></thead>
-      <tbody>
-        ${items.map((job) => {
-          const result = results[job.job_id];
-          return html`<tr data-job=${job.job_id}>
-            <td data-label="Select"><input type="checkbox" aria-label=${`Select ${job.job_id}`} checked=${selected.has(job.job_id)} onChange=${() => toggle(job.job_id)} /></td>
-            <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
-            <td data-label="Submission">${job.submission_id}</td>
-            <td data-label="Last answer" class="answer">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
-            <td data-label="When"><time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}>${formatRelative(job.delivery.last_attempt_at, now)}</time></td>
-            <td data-label="Attempts">${job.delivery.attempts} in ${countOf(job.delivery.rounds, 'round')}</td>
-            <td data-label="Action" class="action">
-              <button type="button" aria-label=${`Redeliver ${job.job_id}`} onClick=${() => redeliver([job.job_id])} disabled=${result && result.tone === 'busy'}>Redeliver</button>
-              ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
-            </td>
-          </tr>`;
-        })}
-      </tbody>
-    </table></div>`}
+    ${
+      loading && !data
+        ? html`<p class="loading">Loading…</p>`
+        : items.length === 0
+          ? html`<p class="empty">No failed deliveries${cursor ? ' on this page' : ''}.</p>`
+          : html` <div class="table-wrap">
+              <table class="stack jobs failed-jobs">
+                <thead>
+                  <tr>
+                    <th scope="col"><span class="sr-only">Select</span></th>
+                    <th scope="col">Job</th>
+                    <th scope="col">Submission</th>
+                    <th scope="col">Receiver's last answer</th>
+                    <th scope="col">When</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Action</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${items.map((job) => {
+                    const result = results[job.job_id];
+                    return html`<tr data-job=${job.job_id}>
+                      <td data-label="Select">
+                        <input
+                          type="checkbox"
+                          aria-label=${`Select ${job.job_id}`}
+                          checked=${selected.has(job.job_id)}
+                          onChange=${() => toggle(job.job_id)}
+                        />
+                      </td>
+                      <td data-label="Job">
+                        <a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a>
+                      </td>
+                      <td data-label="Submission">${job.submission_id}</td>
+                      <td data-label="Last answer" class="answer">
+                        ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}
+                      </td>
+                      <td data-label="When">
+                        <time datetime=${job.delivery.last_attempt_at} title=${formatTime(job.delivery.last_attempt_at)}
+                          >${formatRelative(job.delivery.last_attempt_at, now)}</time
+                        >
+                      </td>
+                      <td data-label="Attempts">
+                        ${job.delivery.attempts} in ${countOf(job.delivery.rounds, 'round')}
+                      </td>
+                      <td data-label="Action" class="action">
+                        <button
+                          type="button"
+                          aria-label=${`Redeliver ${job.job_id}`}
+                          onClick=${() => redeliver([job.job_id])}
+                          disabled=${result && result.tone === 'busy'}
+                        >
+                          Redeliver
+                        </button>
+                        ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
+                      </td>
+                    </tr>`;
+                  })}
+                </tbody>
+              </table>
+            </div>`
+    }
     <div class="pager">
       ${cursor && html`<button type="button" class="secondary" onClick=${() => goTo(null)}>First page</button>`}
       ${data && data.next_cursor && html`<button type="button" class="secondary" onClick=${() => goTo(data.next_cursor)}>Next page</button>`}

@@ -47,7 +47,8 @@ export function formatRelative(iso, now) {
 
 /** What the other side answered: "HTTP 500", a transport error, or a dash when nothing was tried. */
 export function formatAnswer(statusCode, error) {
-  if (statusCode !== null && statusCode !== undefined) return error ? `HTTP ${statusCode}: ${error}` : `HTTP ${statusCode}`;
+  if (statusCode !== null && statusCode !== undefined)
+    return error ? `HTTP ${statusCode}: ${error}` : `HTTP ${statusCode}`;
   return error || '—';
 }
 
@@ -90,7 +91,9 @@ export function parseRoute(hash) {
 
 /** "#/jobs?status=queued": the inverse of parseRoute, leaving out empty parameters. */
 export function routeHref(path, params = {}) {
-  const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== ''));
+  const query = new URLSearchParams(
+    Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== ''),
+  );
   const text = query.toString();
   return `#${path}${text ? `?${text}` : ''}`;
 }

@@ -1,4 +1,16 @@
-import { actionsFor, countOf, describeError, formatAge, formatAnswer, formatDuration, formatRelative, formatTime, isJobId, parseRoute, routeHref } from './format.js';
+import {
+  actionsFor,
+  countOf,
+  describeError,
+  formatAge,
+  formatAnswer,
+  formatDuration,
+  formatRelative,
+  formatTime,
+  isJobId,
+  parseRoute,
+  routeHref,
+} from './format.js';
 import { apiBase } from './api.js';
 
 describe('console formatting', () => {
@@ -51,13 +63,18 @@ describe('console formatting', () => {
 
   it('reads and writes routes in the fragment', () => {
     expect(parseRoute('')).toEqual({ path: '/', params: {} });
-    expect(parseRoute('#/jobs?status=queued&submission_id=a%20b')).toEqual({ path: '/jobs', params: { status: 'queued', submission_id: 'a b' } });
+    expect(parseRoute('#/jobs?status=queued&submission_id=a%20b')).toEqual({
+      path: '/jobs',
+      params: { status: 'queued', submission_id: 'a b' },
+    });
     expect(routeHref('/jobs', { status: 'queued', cursor: '', submission_id: undefined })).toBe('#/jobs?status=queued');
     expect(parseRoute(routeHref('/jobs', { submission_id: 'x&y=z' })).params).toEqual({ submission_id: 'x&y=z' });
   });
 
   it('describes API errors and network errors', () => {
-    expect(describeError({ status: 401, body: { code: 'unauthorized', message: 'Missing or wrong API key' } })).toBe('401 unauthorized: Missing or wrong API key');
+    expect(describeError({ status: 401, body: { code: 'unauthorized', message: 'Missing or wrong API key' } })).toBe(
+      '401 unauthorized: Missing or wrong API key',
+    );
     expect(describeError(new TypeError('Failed to fetch'))).toBe('Failed to fetch');
   });
 

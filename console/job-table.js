@@ -3,19 +3,31 @@ import { html } from './html.js';
 
 /** Jobs as the list API gives them: a link to each job's page, its status and its delivery in one line. */
 export function JobTable({ items }) {
-  return html`<div class="table-wrap"><table class="stack jobs">
-    <thead><tr><th scope="col">Job</th><th scope="col">Submission</th><th scope="col">Status</th><th scope="col">Created</th>
-      <th scope="col">Last delivery answer</th></tr></thead>
-    <tbody>
-      ${items.map(
-        (job) => html`<tr data-job=${job.job_id}>
-          <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
-          <td data-label="Submission">${job.submission_id}</td>
-          <td data-label="Status"><span class=${`badge status-${job.status}`}>${statusLabel(job.status)}</span></td>
-          <td data-label="Created">${formatTime(job.created_at)}</td>
-          <td data-label="Last delivery">${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</td>
-        </tr>`,
-      )}
-    </tbody>
-  </table></div>`;
+  return html`<div class="table-wrap">
+    <table class="stack jobs">
+      <thead>
+        <tr>
+          <th scope="col">Job</th>
+          <th scope="col">Submission</th>
+          <th scope="col">Status</th>
+          <th scope="col">Created</th>
+          <th scope="col">Last delivery answer</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${items.map(
+          (job) =>
+            html`<tr data-job=${job.job_id}>
+              <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
+              <td data-label="Submission">${job.submission_id}</td>
+              <td data-label="Status"><span class=${`badge status-${job.status}`}>${statusLabel(job.status)}</span></td>
+              <td data-label="Created">${formatTime(job.created_at)}</td>
+              <td data-label="Last delivery">
+                ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}
+              </td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }

@@ -1,5 +1,14 @@
 import { useData, LoadError } from './data.js';
-import { actionsFor, countOf, describeError, formatAnswer, formatDuration, formatTime, isActive, statusLabel } from './format.js';
+import {
+  actionsFor,
+  countOf,
+  describeError,
+  formatAnswer,
+  formatDuration,
+  formatTime,
+  isActive,
+  statusLabel,
+} from './format.js';
 import { html, useEffect, useRef, useState } from './html.js';
 import { redeliverAndFollow } from './redeliver.js';
 
@@ -22,23 +31,37 @@ function Lifecycle({ job }) {
 
 function Timeline({ attempts }) {
   if (attempts.length === 0) return html`<p class="empty">No attempts yet.</p>`;
-  return html`<div class="table-wrap"><table class="stack timeline">
-    <thead><tr><th scope="col">Time</th><th scope="col">Leg</th><th scope="col">#</th><th scope="col">Target</th>
-      <th scope="col">Answer</th><th scope="col">Outcome</th><th scope="col">Duration</th></tr></thead>
-    <tbody>
-      ${attempts.map(
-        (a) => html`<tr class=${`leg-${a.leg} outcome-${a.outcome}`}>
-          <td data-label="Time"><time datetime=${a.started_at}>${formatTime(a.started_at)}</time></td>
-          <td data-label="Leg">${a.leg}</td>
-          <td data-label="#">${a.attempt_no}${a.round ? html` <span class="muted">(round ${a.round})</span>` : ''}</td>
-          <td data-label="Target" class="mono target">${a.target}</td>
-          <td data-label="Answer">${formatAnswer(a.status_code, a.error)}</td>
-          <td data-label="Outcome"><span class=${`badge outcome-${a.outcome}`}>${a.outcome}</span></td>
-          <td data-label="Duration">${formatDuration(a.duration_ms)}</td>
-        </tr>`,
-      )}
-    </tbody>
-  </table></div>`;
+  return html`<div class="table-wrap">
+    <table class="stack timeline">
+      <thead>
+        <tr>
+          <th scope="col">Time</th>
+          <th scope="col">Leg</th>
+          <th scope="col">#</th>
+          <th scope="col">Target</th>
+          <th scope="col">Answer</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Duration</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${attempts.map(
+          (a) =>
+            html`<tr class=${`leg-${a.leg} outcome-${a.outcome}`}>
+              <td data-label="Time"><time datetime=${a.started_at}>${formatTime(a.started_at)}</time></td>
+              <td data-label="Leg">${a.leg}</td>
+              <td data-label="#">
+                ${a.attempt_no}${a.round ? html` <span class="muted">(round ${a.round})</span>` : ''}
+              </td>
+              <td data-label="Target" class="mono target">${a.target}</td>
+              <td data-label="Answer">${formatAnswer(a.status_code, a.error)}</td>
+              <td data-label="Outcome"><span class=${`badge outcome-${a.outcome}`}>${a.outcome}</span></td>
+              <td data-label="Duration">${formatDuration(a.duration_ms)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
@@ -74,11 +97,22 @@ function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
     ${allowed.redeliver && html`<button type="button" onClick=${() => redeliverAndFollow(api, job.job_id, report, onUnauthorized)}>Redeliver</button>`}
     ${allowed.simulate && html`<button type="button" class="secondary" onClick=${() => run('Simulated LLM result', () => api.simulate(job.job_id))}>Simulate LLM result</button>`}
     ${allowed.cancel && !confirming && html`<button type="button" class="danger" ref=${cancelButton} onClick=${() => setConfirming(true)}>Cancel job</button>`}
-    ${allowed.cancel && confirming && html`<span class="confirm" role="group" aria-label="Confirm cancellation">
-      Nothing more will be sent for this job.
-      <button type="button" class="danger" ref=${confirmButton} onClick=${() => run('Cancel', () => api.cancel(job.job_id))}>Yes, cancel it</button>
-      <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep it</button>
-    </span>`}
+    ${
+      allowed.cancel &&
+      confirming &&
+      html`<span class="confirm" role="group" aria-label="Confirm cancellation">
+        Nothing more will be sent for this job.
+        <button
+          type="button"
+          class="danger"
+          ref=${confirmButton}
+          onClick=${() => run('Cancel', () => api.cancel(job.job_id))}
+        >
+          Yes, cancel it
+        </button>
+        <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep it</button>
+      </span>`
+    }
     ${none && html`<span class="muted">No action applies to a ${statusLabel(job.status)} job.</span>`}
     ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
   </div>`;
@@ -97,24 +131,72 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized }) {
     { refreshMs: REFRESH_MS, onUnauthorized, refreshWhile: () => !shown.current.loaded || shown.current.active },
   );
   // A job that could not be loaded at all (404) is not asked for again until the operator reloads.
-  shown.current = data ? { loaded: true, active: isActive(data.job.status) } : { loaded: Boolean(error), active: false };
+  shown.current = data
+    ? { loaded: true, active: isActive(data.job.status) }
+    : { loaded: Boolean(error), active: false };
   if (loading && !data) return html`<p class="loading">Loading ${jobId}…</p>`;
-  if (!data) return html`<section><h2 class="mono">${jobId}</h2><${LoadError} error=${error} /></section>`;
+  if (!data)
+    return html`<section>
+      <h2 class="mono">${jobId}</h2>
+      <${LoadError} error=${error} />
+    </section>`;
   const { job, attempts } = data;
   return html`<section aria-labelledby="job-title" class="job">
-    <h2 id="job-title"><span class="mono">${job.job_id}</span> <span class=${`badge status-${job.status}`} data-job-status=${job.status}>${statusLabel(job.status)}</span></h2>
+    <h2 id="job-title">
+      <span class="mono">${job.job_id}</span>
+      <span class=${`badge status-${job.status}`} data-job-status=${job.status}>${statusLabel(job.status)}</span>
+    </h2>
     <${LoadError} error=${error} />
-    <${Actions} api=${api} job=${job} simulationEnabled=${simulationEnabled} onUnauthorized=${onUnauthorized} onChange=${reload} />
+    <${Actions}
+      api=${api}
+      job=${job}
+      simulationEnabled=${simulationEnabled}
+      onUnauthorized=${onUnauthorized}
+      onChange=${reload}
+    />
     <div class="columns">
       <dl class="details">
-        <div><dt>Submission</dt><dd>${job.submission_id}</dd></div>
-        <div><dt>Student</dt><dd>${job.student_id || '—'}</dd></div>
-        <div><dt>Webhook URL</dt><dd class="mono">${job.webhook_url}</dd></div>
-        <div><dt>webhook-id</dt><dd class="mono" data-field="webhook-id">${job.delivery.webhook_id}</dd></div>
-        <div><dt>Forward attempts</dt><dd>${job.forward_attempts}</dd></div>
-        <div><dt>Deliveries</dt><dd>${countOf(job.delivery.attempts, 'attempt')} in ${countOf(job.delivery.rounds, 'round')}; last: ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}</dd></div>
-        ${job.queue_position !== undefined && html`<div><dt>Queue position</dt><dd>${job.queue_position}</dd></div>`}
-        ${isActive(job.status) && html`<div><dt>Refresh</dt><dd>every ${REFRESH_MS / 1000} s while the job is in work</dd></div>`}
+        <div>
+          <dt>Submission</dt>
+          <dd>${job.submission_id}</dd>
+        </div>
+        <div>
+          <dt>Student</dt>
+          <dd>${job.student_id || '—'}</dd>
+        </div>
+        <div>
+          <dt>Webhook URL</dt>
+          <dd class="mono">${job.webhook_url}</dd>
+        </div>
+        <div>
+          <dt>webhook-id</dt>
+          <dd class="mono" data-field="webhook-id">${job.delivery.webhook_id}</dd>
+        </div>
+        <div>
+          <dt>Forward attempts</dt>
+          <dd>${job.forward_attempts}</dd>
+        </div>
+        <div>
+          <dt>Deliveries</dt>
+          <dd>
+            ${countOf(job.delivery.attempts, 'attempt')} in ${countOf(job.delivery.rounds, 'round')}; last:
+            ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}
+          </dd>
+        </div>
+        ${
+          job.queue_position !== undefined &&
+          html`<div>
+            <dt>Queue position</dt>
+            <dd>${job.queue_position}</dd>
+          </div>`
+        }
+        ${
+          isActive(job.status) &&
+          html`<div>
+            <dt>Refresh</dt>
+            <dd>every ${REFRESH_MS / 1000} s while the job is in work</dd>
+          </div>`
+        }
       </dl>
       <div>
         <h3>Lifecycle</h3>

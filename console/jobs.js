@@ -23,7 +23,11 @@ export function FindJobs({ api, onUnauthorized, params }) {
     ...(params.submission_id ? { submission_id: params.submission_id } : {}),
     ...(params.cursor ? { cursor: params.cursor } : {}),
   };
-  const { data, error, loading } = useData(() => api.list(query), [api, params.status, params.submission_id, params.cursor], { onUnauthorized });
+  const { data, error, loading } = useData(
+    () => api.list(query),
+    [api, params.status, params.submission_id, params.cursor],
+    { onUnauthorized },
+  );
 
   function submit(event) {
     event.preventDefault();
@@ -37,7 +41,13 @@ export function FindJobs({ api, onUnauthorized, params }) {
     <form class="search" role="search" onSubmit=${submit}>
       <div class="field">
         <label for="find-text">Job id or submission id</label>
-        <input id="find-text" type="search" value=${text} placeholder="job_… or a submission id" onInput=${(e) => setText(e.target.value)} />
+        <input
+          id="find-text"
+          type="search"
+          value=${text}
+          placeholder="job_… or a submission id"
+          onInput=${(e) => setText(e.target.value)}
+        />
       </div>
       <div class="field">
         <label for="find-status">Status</label>
@@ -49,7 +59,9 @@ export function FindJobs({ api, onUnauthorized, params }) {
       <button type="submit">Search</button>
     </form>
     <${LoadError} error=${error} />
-    <h3>${filtered ? `Jobs${params.status ? ` ${statusLabel(params.status)}` : ''}${params.submission_id ? ` for submission ${params.submission_id}` : ''}` : 'Newest jobs'}</h3>
+    <h3>
+      ${filtered ? `Jobs${params.status ? ` ${statusLabel(params.status)}` : ''}${params.submission_id ? ` for submission ${params.submission_id}` : ''}` : 'Newest jobs'}
+    </h3>
     ${loading && !data ? html`<p class="loading">Loading…</p>` : data && data.items.length === 0 ? html`<p class="empty">No jobs match.</p>` : data && html`<${JobTable} items=${data.items} />`}
     <div class="pager">
       ${params.cursor && html`<a class="button secondary" href=${routeHref('/jobs', { ...params, cursor: '' })}>First page</a>`}

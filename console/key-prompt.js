@@ -17,18 +17,31 @@ export function KeyPrompt({ api, message, onKey }) {
       storedKey.set(candidate);
       onKey(summary);
     } catch (error) {
-      setProblem(error.status === 401 ? 'Wrong API key: the relay answered 401.' : `The relay did not accept the request: ${describeError(error)}`);
+      setProblem(
+        error.status === 401
+          ? 'Wrong API key: the relay answered 401.'
+          : `The relay did not accept the request: ${describeError(error)}`,
+      );
     } finally {
       setBusy(false);
     }
   }
   return html`<main class="key-prompt">
     <h1>LLM Relay console</h1>
-    <p>This relay asks for an API key (one of <code>RELAY_API_KEYS</code>). It is kept for this tab only and sent as the
-      <code>X-API-Key</code> header.</p>
+    <p>
+      This relay asks for an API key (one of <code>RELAY_API_KEYS</code>). It is kept for this tab only and sent as the
+      <code>X-API-Key</code> header.
+    </p>
     <form onSubmit=${submit}>
       <label for="api-key">API key</label>
-      <input id="api-key" name="api-key" type="password" autocomplete="off" value=${key} onInput=${(e) => setKey(e.target.value)} />
+      <input
+        id="api-key"
+        name="api-key"
+        type="password"
+        autocomplete="off"
+        value=${key}
+        onInput=${(e) => setKey(e.target.value)}
+      />
       <button type="submit" disabled=${busy}>Use this key</button>
     </form>
     ${problem && html`<p class="notice error" role="alert">${problem}</p>`}

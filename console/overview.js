@@ -10,22 +10,31 @@ function DeliveryChart({ minutes }) {
   const first = minutes[0];
   const last = minutes[minutes.length - 1];
   return html`<figure class="chart">
-    <svg viewBox=${`0 0 ${chart.width} ${chart.height}`} preserveAspectRatio="none" role="img"
-      aria-label=${`Delivery attempts per minute over the last hour: ${chart.totals.delivered} delivered, ${chart.totals.failed} failed`}>
+    <svg
+      viewBox=${`0 0 ${chart.width} ${chart.height}`}
+      preserveAspectRatio="none"
+      role="img"
+      aria-label=${`Delivery attempts per minute over the last hour: ${chart.totals.delivered} delivered, ${chart.totals.failed} failed`}
+    >
       <line class="axis" x1="0" y1=${chart.height} x2=${chart.width} y2=${chart.height} />
       ${chart.bars.map(
-        (bar) => html`<g>
-          <title>${`${formatTime(bar.minute)}: ${bar.delivered.count} delivered, ${bar.failed.count} failed`}</title>
-          ${bar.delivered.height > 0 && html`<rect class="delivered" x=${bar.x} y=${bar.delivered.y} width=${bar.width} height=${bar.delivered.height} />`}
-          ${bar.failed.height > 0 && html`<rect class="failed" x=${bar.x} y=${bar.failed.y} width=${bar.width} height=${bar.failed.height} />`}
-        </g>`,
+        (bar) =>
+          html`<g>
+            <title>${`${formatTime(bar.minute)}: ${bar.delivered.count} delivered, ${bar.failed.count} failed`}</title>
+            ${bar.delivered.height > 0 && html`<rect class="delivered" x=${bar.x} y=${bar.delivered.y} width=${bar.width} height=${bar.delivered.height} />`}
+            ${bar.failed.height > 0 && html`<rect class="failed" x=${bar.x} y=${bar.failed.y} width=${bar.width} height=${bar.failed.height} />`}
+          </g>`,
       )}
     </svg>
     <figcaption>
       <span class="legend delivered">delivered <strong data-total="delivered">${chart.totals.delivered}</strong></span>
       <span class="legend failed">failed attempts <strong data-total="failed">${chart.totals.failed}</strong></span>
       <span class="legend">gave up <strong data-total="gave_up">${chart.totals.gaveUp}</strong></span>
-      <span class="scale">per minute, ${first ? formatTime(first.minute).slice(11, 16) : ''}–${last ? formatTime(last.minute).slice(11, 16) : ''} UTC; top of scale ${chart.max}</span>
+      <span class="scale"
+        >per minute,
+        ${first ? formatTime(first.minute).slice(11, 16) : ''}–${last ? formatTime(last.minute).slice(11, 16) : ''} UTC;
+        top of scale ${chart.max}</span
+      >
     </figcaption>
   </figure>`;
 }
@@ -38,18 +47,32 @@ export function Overview({ api, onUnauthorized, initial }) {
     <${LoadError} error=${error} />
     <ul class="cards" aria-label="Jobs by status">
       ${STATUSES.map(
-        (status) => html`<li class=${`card status-${status}`}>
-          <a href=${routeHref('/jobs', { status })}>
-            <span class="label">${statusLabel(status)}</span>
-            <strong class="count" data-status=${status}>${summary.counts[status]}</strong>
-          </a>
-        </li>`,
+        (status) =>
+          html`<li class=${`card status-${status}`}>
+            <a href=${routeHref('/jobs', { status })}>
+              <span class="label">${statusLabel(status)}</span>
+              <strong class="count" data-status=${status}>${summary.counts[status]}</strong>
+            </a>
+          </li>`,
       )}
     </ul>
     <dl class="facts">
-      <div><dt>Waiting for the LLM</dt><dd data-fact="llm_waiting">${summary.llm_waiting}</dd></div>
-      <div><dt>In flight at the LLM</dt><dd data-fact="llm_in_flight">${summary.llm_in_flight}${summary.llm_max_in_flight ? ` of ${summary.llm_max_in_flight}` : ''}</dd></div>
-      <div><dt>Oldest pending job</dt><dd data-fact="oldest_pending">${summary.oldest_pending_age_seconds === null ? 'none pending' : formatAge(summary.oldest_pending_age_seconds)}</dd></div>
+      <div>
+        <dt>Waiting for the LLM</dt>
+        <dd data-fact="llm_waiting">${summary.llm_waiting}</dd>
+      </div>
+      <div>
+        <dt>In flight at the LLM</dt>
+        <dd data-fact="llm_in_flight">
+          ${summary.llm_in_flight}${summary.llm_max_in_flight ? ` of ${summary.llm_max_in_flight}` : ''}
+        </dd>
+      </div>
+      <div>
+        <dt>Oldest pending job</dt>
+        <dd data-fact="oldest_pending">
+          ${summary.oldest_pending_age_seconds === null ? 'none pending' : formatAge(summary.oldest_pending_age_seconds)}
+        </dd>
+      </div>
     </dl>
     <h3>Deliveries, last hour</h3>
     <${DeliveryChart} minutes=${summary.deliveries_per_minute} />

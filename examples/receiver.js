@@ -12,7 +12,9 @@ const port = Number(process.env.PORT ?? 9000);
 const TOLERANCE_SECONDS = 5 * 60;
 
 // The Standard Webhooks key: the base64 payload of a `whsec_…` secret, otherwise the secret's UTF-8 bytes.
-const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+const key = secret.startsWith('whsec_')
+  ? Buffer.from(secret.slice('whsec_'.length), 'base64')
+  : Buffer.from(secret, 'utf8');
 
 function sameText(a, b) {
   const x = Buffer.from(a);
@@ -29,7 +31,8 @@ function problemWith(headers, body) {
   if (Math.abs(Date.now() / 1000 - Number(timestamp)) > TOLERANCE_SECONDS) return 'timestamp too old or too new';
   const expected = `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest('base64')}`;
   // The header may carry several signatures, separated by spaces; one match is enough.
-  if (!signatures.split(' ').some((signature) => sameText(signature, expected))) return 'webhook-signature does not match';
+  if (!signatures.split(' ').some((signature) => sameText(signature, expected)))
+    return 'webhook-signature does not match';
   const xSignature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
   if (!sameText(headers['x-signature'] || '', xSignature)) return 'X-Signature does not match';
   return null;

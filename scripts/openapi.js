@@ -9,7 +9,12 @@ async function main() {
   const { loadConfig } = require('../dist/config/config');
   const { createRelayApp } = require('../dist/bootstrap');
   const { buildOpenApiDocument } = require('../dist/openapi');
-  const config = loadConfig({ ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'error', DATABASE_URL: 'sqlite:///:memory:' });
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: 'sqlite:///:memory:',
+  });
   const app = await createRelayApp(config);
   await app.init();
   fs.writeFileSync(out, `${JSON.stringify(buildOpenApiDocument(app), null, 2)}\n`);

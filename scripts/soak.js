@@ -10,7 +10,9 @@ const os = require('node:os');
 const path = require('node:path');
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+  process.argv
+    .slice(2)
+    .reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
 );
 const SECONDS = Number(args.seconds ?? 120);
 const RATE = Number(args.rate ?? 50);
@@ -36,9 +38,13 @@ function post(url, body) {
     const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       let text = '';
       res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: text, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode, body: text, ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+      );
     });
-    req.on('error', (error) => resolve({ status: 0, body: String(error), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+    req.on('error', (error) =>
+      resolve({ status: 0, body: String(error), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+    );
     req.end(JSON.stringify(body));
   });
 }
@@ -55,9 +61,12 @@ async function main() {
   const llm = await listen((req, res, body) => {
     const job = JSON.parse(body);
     res.writeHead(202).end();
-    setTimeout(() => {
-      post(job.callback_url, { ok: true, result: { score: 0.5, feedback: 'x'.repeat(200) } });
-    }, 20 + Math.random() * 200);
+    setTimeout(
+      () => {
+        post(job.callback_url, { ok: true, result: { score: 0.5, feedback: 'x'.repeat(200) } });
+      },
+      20 + Math.random() * 200,
+    );
   });
   const seenFirst = new Set();
   const web = await listen((req, res, body) => {
@@ -129,7 +138,8 @@ async function main() {
   await Promise.all(inFlight);
   const intakeSeconds = (Date.now() - started) / 1000;
 
-  const count = async (status) => JSON.parse((await get(`${relayUrl}/v1/reviews?status=${status}&limit=1&include_total=true`))).total;
+  const count = async (status) =>
+    JSON.parse(await get(`${relayUrl}/v1/reviews?status=${status}&limit=1&include_total=true`)).total;
   let delivered = 0;
   let failed = 0;
   const drainDeadline = Date.now() + 120_000;
@@ -141,8 +151,12 @@ async function main() {
   }
   const rssEnd = rssMiB(relay.pid);
   const sorted = latencies.sort((a, b) => a - b);
-  console.log(`accepted ${jobs.length}, rejected ${rejected}, delivered ${delivered}, delivery_failed ${failed}, unfinished ${jobs.length - delivered - failed}`);
-  console.log(`intake: ${(jobs.length / intakeSeconds).toFixed(1)}/s achieved; latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`);
+  console.log(
+    `accepted ${jobs.length}, rejected ${rejected}, delivered ${delivered}, delivery_failed ${failed}, unfinished ${jobs.length - delivered - failed}`,
+  );
+  console.log(
+    `intake: ${(jobs.length / intakeSeconds).toFixed(1)}/s achieved; latency p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms`,
+  );
   console.log(`relay RSS: ${rssStart.toFixed(1)} MiB after start, ${rssEnd.toFixed(1)} MiB at the end`);
   relay.kill('SIGTERM');
   llm.close();
@@ -155,11 +169,13 @@ async function main() {
 
 function get(url) {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => {
-      let text = '';
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve(text));
-    }).on('error', reject);
+    http
+      .get(url, { agent }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
   });
 }
 

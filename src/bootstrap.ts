@@ -50,7 +50,17 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   app.use(closeConnectionsWhileDraining(app.get(WorkSignal)));
   // Swagger UI needs inline scripts and styles on /docs; everything else is JSON, or the console, which sets a
   // stricter policy of its own (operator-console/console-site.ts).
-  app.use(helmet({ contentSecurityPolicy: { directives: { 'script-src': ["'self'", "'unsafe-inline'"], 'style-src': ["'self'", "'unsafe-inline'", 'https:'], 'img-src': ["'self'", 'data:', 'https:'] } } }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'self'", "'unsafe-inline'"],
+          'style-src': ["'self'", "'unsafe-inline'", 'https:'],
+          'img-src': ["'self'", 'data:', 'https:'],
+        },
+      },
+    }),
+  );
   app.set('trust proxy', 1);
   serveConsole(app, config);
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
@@ -101,12 +111,18 @@ export async function listenAndRun(app: NestExpressApplication, port: number, ho
 function bindFailure(error: NodeJS.ErrnoException, port: number, host: string): Error {
   switch (error.code) {
     case 'EADDRINUSE':
-      return new StartupError(`port ${port} on ${host} is already in use (another relay or program listens there); set PORT (or HOST) to a free address`);
+      return new StartupError(
+        `port ${port} on ${host} is already in use (another relay or program listens there); set PORT (or HOST) to a free address`,
+      );
     case 'EACCES':
-      return new StartupError(`not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges); set PORT to 1024 or above`);
+      return new StartupError(
+        `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges); set PORT to 1024 or above`,
+      );
     case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
-      return new StartupError(`HOST ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0 for all`);
+      return new StartupError(
+        `HOST ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0 for all`,
+      );
     default:
       return error;
   }

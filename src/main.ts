@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   const app = await createRelayApp(config);
   stopGracefullyOn(['SIGTERM', 'SIGINT'], () => app.close());
   const port = await listenAndRun(app, config.port, config.host);
-  new Logger('Relay').log(`listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`);
+  new Logger('Relay').log(
+    `listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`,
+  );
 }
 
 /**

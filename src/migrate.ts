@@ -23,7 +23,9 @@ async function migrate(): Promise<void> {
     const dataSource = await initializeDataSource(relayDataSourceOptions(config.database));
     const pending = await dataSource.showMigrations();
     await dataSource.destroy();
-    new Logger('Migrations').log(`${describeDatabase(config.database)} is up to date${pending ? ' (migrations still pending)' : ''}`);
+    new Logger('Migrations').log(
+      `${describeDatabase(config.database)} is up to date${pending ? ' (migrations still pending)' : ''}`,
+    );
     if (pending) process.exitCode = 1;
   } finally {
     lock.release();

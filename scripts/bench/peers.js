@@ -5,7 +5,7 @@ const http = require('node:http');
 
 const delayMs = Number(process.env.BENCH_LLM_DELAY_MS ?? 50);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-let callbacks = [];        // [sentAt, answeredAt, status]
+let callbacks = []; // [sentAt, answeredAt, status]
 let deliveries = new Map(); // job_id -> deliveredAt (first delivery)
 const callbackSentAt = new Map();
 let deliveryCount = 0;
@@ -24,7 +24,9 @@ function callBack(url, jobId) {
     res.on('end', () => callbacks.push([sentAt, performance.now(), res.statusCode]));
   });
   req.on('error', () => callbacks.push([sentAt, performance.now(), 0]));
-  req.end(JSON.stringify({ ok: true, result: { score: 0.8, feedback: 'Clear structure; the conclusion needs evidence.' } }));
+  req.end(
+    JSON.stringify({ ok: true, result: { score: 0.8, feedback: 'Clear structure; the conclusion needs evidence.' } }),
+  );
 }
 
 const llm = http.createServer((req, res) =>
@@ -54,7 +56,15 @@ function stats() {
     const sent = callbackSentAt.get(jobId);
     if (sent !== undefined) callbackToDeliveryMs.push(deliveredAt - sent);
   }
-  return { now: performance.now(), deliveries: deliveries.size, deliveryRequests: deliveryCount, callbackAnswerMs, callbackFailures, callbackToDeliveryMs, deliveredAt: [...deliveries.values()] };
+  return {
+    now: performance.now(),
+    deliveries: deliveries.size,
+    deliveryRequests: deliveryCount,
+    callbackAnswerMs,
+    callbackFailures,
+    callbackToDeliveryMs,
+    deliveredAt: [...deliveries.values()],
+  };
 }
 
 process.on('message', (message) => {

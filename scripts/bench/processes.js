@@ -31,19 +31,25 @@ async function waitForLogLine(child, file, pattern) {
     const text = fs.readFileSync(file, 'utf8');
     const match = pattern.exec(text);
     if (match) return match;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the relay did not start:\n${text.slice(-2000)}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the relay did not start:\n${text.slice(-2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
 async function startFloor(kind) {
-  const child = spawn(process.execPath, [path.join(__dirname, 'floors.js'), kind], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'floors.js'), kind], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const [, port] = await waitForLine(child, /port (\d+)/, `the ${kind} reference server`);
   return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) };
 }
 
 async function startPeers(delayMs) {
-  const child = fork(path.join(__dirname, 'peers.js'), { env: { ...process.env, BENCH_LLM_DELAY_MS: String(delayMs) } });
+  const child = fork(path.join(__dirname, 'peers.js'), {
+    env: { ...process.env, BENCH_LLM_DELAY_MS: String(delayMs) },
+  });
   const ports = await new Promise((resolve) => child.once('message', resolve));
   const ask = (message, key) =>
     new Promise((resolve) => {
@@ -85,7 +91,11 @@ async function freshDatabase() {
     return { url: url.toString(), kind: 'postgres', drop };
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-bench-'));
-  return { url: `sqlite:///${dir}/relay.db`, kind: 'sqlite', drop: async () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return {
+    url: `sqlite:///${dir}/relay.db`,
+    kind: 'sqlite',
+    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 /**

@@ -37,7 +37,9 @@ for (const [id, ms] of selfMs) {
 const print = (title, map) => {
   process.stdout.write(`\n${title}\n`);
   for (const [name, ms] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    process.stdout.write(`${((ms / total) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${name}\n`);
+    process.stdout.write(
+      `${((ms / total) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(7)} ms  ${name}\n`,
+    );
   }
 };
 process.stdout.write(`${file}: ${(total / 1000).toFixed(1)} s sampled\n`);

@@ -21,7 +21,10 @@ const show = (value, digits) => (value === null || value === undefined ? '–' :
 function table(rows) {
   const lines = rows.map(([label, figure, unit, digits = 0]) => {
     if (figure && typeof figure === 'object' && 'median' in figure) {
-      const range = figure.runs.length > 1 ? `  (min ${show(figure.min, digits)}, max ${show(figure.max, digits)}, n=${figure.runs.length})` : '';
+      const range =
+        figure.runs.length > 1
+          ? `  (min ${show(figure.min, digits)}, max ${show(figure.max, digits)}, n=${figure.runs.length})`
+          : '';
       return [label, `${show(figure.median, digits)} ${unit}${range}`];
     }
     return [label, typeof figure === 'number' ? `${show(figure, digits)} ${unit}` : `${figure} ${unit}`];

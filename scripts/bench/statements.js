@@ -9,17 +9,24 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const args = Object.fromEntries(process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])));
+const args = Object.fromEntries(
+  process.argv.slice(2).flatMap((arg, i, all) => (arg.startsWith('--') ? [[arg.slice(2), all[i + 1]]] : [])),
+);
 const JOBS = Number(args.jobs ?? 500);
 const root = path.resolve(process.env.BENCH_RELAY_ROOT ?? path.join(__dirname, '../..'));
 const counts = new Map();
 let counting = false;
 
-const { BetterSqlite3QueryRunner } = require(path.join(root, 'node_modules/typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner.js'));
+const { BetterSqlite3QueryRunner } = require(
+  path.join(root, 'node_modules/typeorm/driver/better-sqlite3/BetterSqlite3QueryRunner.js'),
+);
 const query = BetterSqlite3QueryRunner.prototype.query;
 BetterSqlite3QueryRunner.prototype.query = function counted(sql, ...rest) {
   if (counting) {
-    const kind = /^\s*(WITH|SELECT|UPDATE|INSERT|DELETE|BEGIN|COMMIT|ROLLBACK|PRAGMA|SAVEPOINT|RELEASE)/i.exec(sql)?.[1]?.toUpperCase() ?? 'OTHER';
+    const kind =
+      /^\s*(WITH|SELECT|UPDATE|INSERT|DELETE|BEGIN|COMMIT|ROLLBACK|PRAGMA|SAVEPOINT|RELEASE)/i
+        .exec(sql)?.[1]
+        ?.toUpperCase() ?? 'OTHER';
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   return query.call(this, sql, ...rest);
@@ -51,14 +58,23 @@ async function main() {
   const port = await listenAndRun(app, 0, '127.0.0.1');
   const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
   const post = (body) =>
-    fetch(`http://127.0.0.1:${port}/v1/reviews`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status);
+    fetch(`http://127.0.0.1:${port}/v1/reviews`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }).then((r) => r.status);
   // Settle the start-up work (first tick, expiry) before counting.
   await new Promise((resolve) => setTimeout(resolve, 500));
   counting = true;
-  const body = JSON.stringify({ submission_id: 'subm-1', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: hook });
+  const body = JSON.stringify({
+    submission_id: 'subm-1',
+    file_refs: [{ url: 'https://files.example.com/1.pdf' }],
+    webhook_url: hook,
+  });
   for (let sent = 0; sent < JOBS; sent += 50) {
     const statuses = await Promise.all(Array.from({ length: Math.min(50, JOBS - sent) }, () => post(body)));
-    if (statuses.some((status) => status !== 202)) throw new Error(`intake answered ${statuses.find((s) => s !== 202)}`);
+    if (statuses.some((status) => status !== 202))
+      throw new Error(`intake answered ${statuses.find((s) => s !== 202)}`);
   }
   const deadline = Date.now() + 120_000;
   while (delivered < JOBS && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));

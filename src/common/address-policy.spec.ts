@@ -44,15 +44,18 @@ describe('refusedDestination', () => {
     await expect(refusedDestination(url, noDns)).resolves.toEqual(expect.any(String));
   });
 
-  it.each(['https://93.184.215.14/hook', 'http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/', 'https://[2002:5db8:d70e::]/'])(
-    'allows the public address %s',
-    async (url) => {
-      await expect(refusedDestination(url, noDns)).resolves.toBeNull();
-    },
-  );
+  it.each([
+    'https://93.184.215.14/hook',
+    'http://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/',
+    'https://[2002:5db8:d70e::]/',
+  ])('allows the public address %s', async (url) => {
+    await expect(refusedDestination(url, noDns)).resolves.toBeNull();
+  });
 
   it('refuses a name that resolves to a private address, and allows one that resolves publicly', async () => {
-    await expect(refusedDestination('https://evil.example/', async () => ['93.184.215.14', '10.1.2.3'])).resolves.toMatch(/10\.1\.2\.3/);
+    await expect(
+      refusedDestination('https://evil.example/', async () => ['93.184.215.14', '10.1.2.3']),
+    ).resolves.toMatch(/10\.1\.2\.3/);
     await expect(refusedDestination('https://good.example/', async () => ['93.184.215.14'])).resolves.toBeNull();
   });
 

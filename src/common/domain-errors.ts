@@ -102,7 +102,10 @@ export class SimulationDisabledError extends DomainError {
 
 export class DatabaseUnavailableError extends DomainError {
   constructor() {
-    super('database_unavailable', 'The database does not answer right now; nothing was stored. Retry after the Retry-After delay');
+    super(
+      'database_unavailable',
+      'The database does not answer right now; nothing was stored. Retry after the Retry-After delay',
+    );
   }
 }
 
@@ -126,12 +129,18 @@ export class InvalidCursorError extends DomainError {
 
 export class IntakeBacklogFullError extends DomainError {
   constructor(limit: number) {
-    super('backlog_full', `The relay has ${limit} or more jobs waiting to be forwarded (INTAKE_MAX_BACKLOG); retry later`);
+    super(
+      'backlog_full',
+      `The relay has ${limit} or more jobs waiting to be forwarded (INTAKE_MAX_BACKLOG); retry later`,
+    );
   }
 }
 
 export class IntakeOverloadedError extends DomainError {
   constructor(limitMs: number) {
-    super('overloaded', `The relay's event loop runs more than ${limitMs} ms late (INTAKE_MAX_EVENT_LOOP_DELAY_MS); retry later`);
+    super(
+      'overloaded',
+      `The relay's event loop runs more than ${limitMs} ms late (INTAKE_MAX_EVENT_LOOP_DELAY_MS); retry later`,
+    );
   }
 }

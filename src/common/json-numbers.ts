@@ -47,7 +47,8 @@ export function firstNonFiniteNumber(value: unknown): string | null {
     } else if (Array.isArray(current)) {
       current.forEach((child, index) => stack.push([child, `${path}[${index}]`]));
     } else if (current !== null && typeof current === 'object') {
-      for (const key of Object.keys(current)) stack.push([(current as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
+      for (const key of Object.keys(current))
+        stack.push([(current as Record<string, unknown>)[key], path ? `${path}.${key}` : key]);
     }
   }
   return null;
@@ -76,5 +77,12 @@ function numberEnd(raw: Buffer, start: number): number {
 }
 
 function isNumberByte(byte: number): boolean {
-  return (byte >= DIGIT_0 && byte <= DIGIT_9) || byte === 0x2e || byte === 0x2d || byte === 0x2b || byte === 0x65 || byte === 0x45;
+  return (
+    (byte >= DIGIT_0 && byte <= DIGIT_9) ||
+    byte === 0x2e ||
+    byte === 0x2d ||
+    byte === 0x2b ||
+    byte === 0x65 ||
+    byte === 0x45
+  );
 }

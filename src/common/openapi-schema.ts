@@ -24,7 +24,9 @@ export function tightenSchemas(document: OpenAPIObject): void {
   }
   const closed = new Set<string>();
   for (const operations of Object.values(document.paths)) {
-    for (const operation of Object.values(operations) as { requestBody?: { content?: Record<string, { schema?: Schema }> } }[]) {
+    for (const operation of Object.values(operations) as {
+      requestBody?: { content?: Record<string, { schema?: Schema }> };
+    }[]) {
       const schema = operation?.requestBody?.content?.['application/json']?.schema;
       if (schema) closeObjects(schema, schemas, closed);
     }
@@ -45,5 +47,6 @@ function closeObjects(schema: Schema, schemas: Record<string, Schema>, closed: S
   }
   if (schema.type !== 'object' || !schema.properties) return;
   schema.additionalProperties = false;
-  for (const property of Object.values(schema.properties as Record<string, Schema>)) closeObjects(property, schemas, closed);
+  for (const property of Object.values(schema.properties as Record<string, Schema>))
+    closeObjects(property, schemas, closed);
 }

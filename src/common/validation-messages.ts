@@ -6,7 +6,16 @@ import type { ValidationError } from 'class-validator';
  * of these that failed, else the first that failed at all.
  */
 const FUNDAMENTAL_CHECKS = [
-  'isBoolean', 'isString', 'isInt', 'isNumber', 'isArray', 'isObject', 'isJsonValue', 'isIn', 'isEnum', 'isHttpUrl',
+  'isBoolean',
+  'isString',
+  'isInt',
+  'isNumber',
+  'isArray',
+  'isObject',
+  'isJsonValue',
+  'isIn',
+  'isEnum',
+  'isHttpUrl',
 ];
 
 /** One message per offending field, each naming it by its full path (`file_refs[0].url`) and the rule it broke. */
@@ -26,7 +35,8 @@ function messageFor(error: ValidationError, path: string): string {
   if (error.value === undefined) return `${path} is required`;
   const check = FUNDAMENTAL_CHECKS.find((name) => constraints[name]) ?? Object.keys(constraints)[0];
   // class-validator's own wording for a nested value that is no object names neither the path nor the fix.
-  if (check === 'nestedValidation' && constraints[check].includes('nested property')) return `${path} must be an object`;
+  if (check === 'nestedValidation' && constraints[check].includes('nested property'))
+    return `${path} must be an object`;
   return `${path} ${stripSubject(constraints[check], error.property)}`;
 }
 

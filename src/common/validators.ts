@@ -13,7 +13,12 @@ export function isHttpUrl(value: unknown): boolean {
   if (/[\s\u0000-\u001f\u007f]/.test(value)) return false;
   try {
     const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname.length > 0 && !url.username && !url.password;
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.hostname.length > 0 &&
+      !url.username &&
+      !url.password
+    );
   } catch {
     return false;
   }
@@ -43,7 +48,8 @@ export function MaxJsonBytes(maxBytes: number, options?: ValidationOptions): Pro
     {
       name: 'maxJsonBytes',
       validator: {
-        validate: (value: unknown) => value === undefined || Buffer.byteLength(canonicalJson(value), 'utf8') <= maxBytes,
+        validate: (value: unknown) =>
+          value === undefined || Buffer.byteLength(canonicalJson(value), 'utf8') <= maxBytes,
         defaultMessage: (args) => `${args?.property} must serialise to at most ${maxBytes} bytes of JSON`,
       },
     },

@@ -49,10 +49,21 @@ describe('loadConfig', () => {
   });
 
   it('reads DATABASE_URL as the Python tooling did', () => {
-    expect(loadConfig({ DATABASE_URL: 'sqlite:///data/x.db' }).database).toEqual({ kind: 'sqlite', file: `${process.cwd()}/data/x.db` });
-    expect(loadConfig({ DATABASE_URL: 'sqlite:////var/lib/relay/x.db' }).database).toEqual({ kind: 'sqlite', file: '/var/lib/relay/x.db' });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:///data/x.db' }).database).toEqual({
+      kind: 'sqlite',
+      file: `${process.cwd()}/data/x.db`,
+    });
+    expect(loadConfig({ DATABASE_URL: 'sqlite:////var/lib/relay/x.db' }).database).toEqual({
+      kind: 'sqlite',
+      file: '/var/lib/relay/x.db',
+    });
     expect(loadConfig({ DATABASE_URL: 'sqlite:///:memory:' }).database).toEqual({ kind: 'sqlite', file: ':memory:' });
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10, statementTimeoutMs: 30_000 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@h/db',
+      poolSize: 10,
+      statementTimeoutMs: 30_000,
+    });
   });
 
   it('accepts fractional backoffs and parses lists', () => {
@@ -75,7 +86,17 @@ describe('loadConfig', () => {
     });
     const names = problems.map((problem) => problem.split(' ')[0]);
     expect(names.sort()).toEqual(
-      ['ALLOW_PRIVATE_WEBHOOK_URLS', 'CALLBACK_BACKOFF_SECONDS', 'CALLBACK_MAX_RETRIES', 'DATABASE_URL', 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 'LLM_API_KEY', 'LLM_API_URL', 'LOG_LEVEL', 'PORT'].sort(),
+      [
+        'ALLOW_PRIVATE_WEBHOOK_URLS',
+        'CALLBACK_BACKOFF_SECONDS',
+        'CALLBACK_MAX_RETRIES',
+        'DATABASE_URL',
+        'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+        'LLM_API_KEY',
+        'LLM_API_URL',
+        'LOG_LEVEL',
+        'PORT',
+      ].sort(),
     );
   });
 

@@ -87,7 +87,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     port,
     // Loopback outside production, so a first `npm start` is not an open relay; the image sets 0.0.0.0 itself.
     host: r.string('HOST', production ? '0.0.0.0' : '127.0.0.1'),
-    logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'debug', ['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
+    logLevel: r.oneOf('LOG_LEVEL', production ? 'info' : 'debug', [
+      'fatal',
+      'error',
+      'warn',
+      'info',
+      'debug',
+      'verbose',
+    ]),
     databaseUrl: r.string('DATABASE_URL', 'sqlite:///./relay.db'),
     database: readDatabase(r),
     databaseStartTimeoutMs: Math.round(r.number('DATABASE_START_TIMEOUT_SECONDS', 30, 0, 3600) * 1000),
@@ -138,7 +145,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
 
 function readDatabase(r: ConfigReader): DatabaseTarget {
   const poolSize = r.int('DATABASE_POOL_SIZE', DEFAULT_DATABASE_POOL_SIZE, 1, 1000);
-  const statementTimeoutMs = r.int('DATABASE_STATEMENT_TIMEOUT_MS', DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, 0, 86_400_000);
+  const statementTimeoutMs = r.int(
+    'DATABASE_STATEMENT_TIMEOUT_MS',
+    DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS,
+    0,
+    86_400_000,
+  );
   try {
     const target = parseDatabaseUrl(r.string('DATABASE_URL', 'sqlite:///./relay.db'));
     if (target.kind === 'sqlite') return target;

@@ -60,7 +60,8 @@ export function postgresUrlProblems(url: string): string[] {
   const problems: string[] = [];
   const query = parsed.searchParams;
   const mode = query.get('sslmode');
-  if (mode !== null && !SSL_MODES.includes(mode)) problems.push(`sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
+  if (mode !== null && !SSL_MODES.includes(mode))
+    problems.push(`sslmode must be one of ${SSL_MODES.join(', ')} (got "${mode}")`);
   if (mode === 'verify-ca' && query.get('uselibpqcompat') === 'true' && !query.get('sslrootcert')) {
     problems.push('sslmode=verify-ca with uselibpqcompat=true needs sslrootcert=<CA file>');
   }

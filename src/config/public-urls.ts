@@ -28,7 +28,8 @@ export class PublicUrls {
   }
 
   private boundPort(): number {
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as { address(): AddressInfo | string | null } | undefined;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as
+      { address(): AddressInfo | string | null } | undefined;
     const address = server?.address();
     return address && typeof address === 'object' ? address.port : this.config.port;
   }

@@ -27,7 +27,8 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
 
   function expectSameVerdicts(schema: ResultSchema, samples: unknown[]): void {
     const published = publishedValidator(schema);
-    for (const sample of samples) expect([sample, published(sample)]).toEqual([sample, schema.problemsOf(sample).length === 0]);
+    for (const sample of samples)
+      expect([sample, published(sample)]).toEqual([sample, schema.problemsOf(sample).length === 0]);
   }
 
   it('drops $schema and $id and rebases references onto the component', () => {
@@ -51,7 +52,13 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
       again: { $ref: '#/components/schemas/ReviewResult/$defs/unit' },
       parts: { items: { $ref: '#/components/schemas/ReviewResult' } },
     });
-    expectSameVerdicts(schema, [{ score: 0.5 }, { score: 2 }, { score: 1, parts: [{ score: 0 }] }, { score: 1, parts: [{}] }, null]);
+    expectSameVerdicts(schema, [
+      { score: 0.5 },
+      { score: 2 },
+      { score: 1, parts: [{ score: 0 }] },
+      { score: 1, parts: [{}] },
+      null,
+    ]);
   });
 
   it('converts a draft-07 schema to 2020-12 and keeps its meaning', () => {
@@ -66,9 +73,17 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
       definitions: { grade: { type: 'integer', minimum: 1, maximum: 5 } },
     });
     const published = toOpenApiSchema(schema) as any;
-    expect(published.properties.pair).toEqual({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false });
+    expect(published.properties.pair).toEqual({
+      type: 'array',
+      prefixItems: [{ type: 'string' }, { type: 'number' }],
+      items: false,
+    });
     // ajv applies a $ref's siblings in draft-07 too: the published copy keeps them, so it says what the relay checks.
-    expect(published.properties.grade).toEqual({ $ref: '#/components/schemas/ReviewResult/definitions/grade', description: 'a sibling', maximum: 4 });
+    expect(published.properties.grade).toEqual({
+      $ref: '#/components/schemas/ReviewResult/definitions/grade',
+      description: 'a sibling',
+      maximum: 4,
+    });
     expect(published.dependentRequired).toEqual({ bonus: ['grade'] });
     expect(published.dependentSchemas).toEqual({ penalty: { required: ['reason'] } });
     expectSameVerdicts(schema, [
@@ -85,7 +100,11 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
   });
 
   it('copies data keywords untouched, prototype-named keys included', () => {
-    const schema = load(JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"},"constructor":{"const":{"$ref":"#/x"}}},"default":{"$ref":"#"}}'));
+    const schema = load(
+      JSON.parse(
+        '{"type":"object","properties":{"__proto__":{"type":"string"},"constructor":{"const":{"$ref":"#/x"}}},"default":{"$ref":"#"}}',
+      ),
+    );
     const published = toOpenApiSchema(schema) as any;
     expect(Object.hasOwn(published.properties, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(published.properties)).toBe(Object.prototype);
@@ -97,7 +116,14 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
     const anyJson = () => ({ properties: { result: { description: 'any JSON value' } } });
     const document = {
       openapi: '3.1.0',
-      components: { schemas: { ReviewDto: anyJson(), DeliveryPayloadDto: anyJson(), LlmCallbackDto: anyJson(), SimulateLlmDto: anyJson() } },
+      components: {
+        schemas: {
+          ReviewDto: anyJson(),
+          DeliveryPayloadDto: anyJson(),
+          LlmCallbackDto: anyJson(),
+          SimulateLlmDto: anyJson(),
+        },
+      },
     } as unknown as OpenAPIObject;
     publishResultSchema(document, load({ type: 'object', properties: { score: { type: 'number' } } }));
     const schemas = document.components!.schemas as any;
@@ -105,7 +131,10 @@ describe('publishing RESULT_SCHEMA in the OpenAPI document', () => {
     const ref = { $ref: '#/components/schemas/ReviewResult' };
     expect(schemas.ReviewDto.properties.result).toMatchObject({ anyOf: [ref, { type: 'null' }] });
     expect(schemas.DeliveryPayloadDto.properties.result).toMatchObject({ anyOf: [ref, { type: 'null' }] });
-    expect(schemas.LlmCallbackDto.properties.result).toMatchObject({ ...ref, description: expect.stringContaining('invalid_result') });
+    expect(schemas.LlmCallbackDto.properties.result).toMatchObject({
+      ...ref,
+      description: expect.stringContaining('invalid_result'),
+    });
     expect(schemas.SimulateLlmDto.properties.result).toMatchObject(ref);
   });
 });

@@ -8,8 +8,18 @@ type Schema = Record<string, unknown>;
 
 /** Keywords whose value is a schema (or, for draft-07's tuple `items`, a list of schemas). */
 const SCHEMA_VALUED = [
-  'not', 'if', 'then', 'else', 'contains', 'items', 'additionalItems', 'additionalProperties', 'propertyNames',
-  'unevaluatedItems', 'unevaluatedProperties', 'contentSchema',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'propertyNames',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+  'contentSchema',
 ];
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
@@ -21,16 +31,31 @@ const SCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 
 export function publishResultSchema(document: OpenAPIObject, resultSchema: ResultSchema): void {
   const schemas = (document.components!.schemas ??= {}) as Record<string, Schema>;
   const published = toOpenApiSchema(resultSchema);
-  schemas[RESULT_SCHEMA_NAME] = 'description' in published ? published : { description: "The LLM's review, as RESULT_SCHEMA describes it", ...published };
+  schemas[RESULT_SCHEMA_NAME] =
+    'description' in published
+      ? published
+      : { description: "The LLM's review, as RESULT_SCHEMA describes it", ...published };
   const ref = { $ref: POINTER };
   const orNull = { anyOf: [ref, { type: 'null' }] };
   const known =
     'null until the outcome is known; with ok false, null or whatever the LLM sent with its failure report (not checked)';
-  setResult(schemas.ReviewDto, orNull, `The LLM's result, which matched ${RESULT_SCHEMA_NAME} when ok is true; ${known}.`);
-  setResult(schemas.DeliveryPayloadDto, orNull, `The LLM's result, which matched ${RESULT_SCHEMA_NAME} when ok is true; with ok false, null or whatever the LLM sent with its failure report (not checked).`);
+  setResult(
+    schemas.ReviewDto,
+    orNull,
+    `The LLM's result, which matched ${RESULT_SCHEMA_NAME} when ok is true; ${known}.`,
+  );
+  setResult(
+    schemas.DeliveryPayloadDto,
+    orNull,
+    `The LLM's result, which matched ${RESULT_SCHEMA_NAME} when ok is true; with ok false, null or whatever the LLM sent with its failure report (not checked).`,
+  );
   const checked = `Required when ok is true, and checked against ${RESULT_SCHEMA_NAME}: a result that does not match is refused with 422 invalid_result. Not checked when ok is false.`;
   setResult(schemas.LlmCallbackDto, ref, checked);
-  setResult(schemas.SimulateLlmDto, ref, `${checked} Omitted with ok true, a generated review is fed, which RESULT_SCHEMA may refuse.`);
+  setResult(
+    schemas.SimulateLlmDto,
+    ref,
+    `${checked} Omitted with ok true, a generated review is fed, which RESULT_SCHEMA may refuse.`,
+  );
 }
 
 function setResult(owner: Schema | undefined, type: Schema, description: string): void {

@@ -39,8 +39,12 @@ describe('RESULT_SCHEMA', () => {
 
   it('picks the dialect from $schema, 2020-12 by default', () => {
     expect(ResultSchema.load(file('plain.json', REVIEW)).dialect).toBe('2020-12');
-    expect(ResultSchema.load(file('07.json', { $schema: 'http://json-schema.org/draft-07/schema#', ...REVIEW })).dialect).toBe('draft-07');
-    const modern = ResultSchema.load(file('2020.json', { $schema: 'https://json-schema.org/draft/2020-12/schema', ...REVIEW }));
+    expect(
+      ResultSchema.load(file('07.json', { $schema: 'http://json-schema.org/draft-07/schema#', ...REVIEW })).dialect,
+    ).toBe('draft-07');
+    const modern = ResultSchema.load(
+      file('2020.json', { $schema: 'https://json-schema.org/draft/2020-12/schema', ...REVIEW }),
+    );
     expect(modern.dialect).toBe('2020-12');
     expect(loadConfig({ RESULT_SCHEMA: modern.file }).resultSchema?.file).toBe(modern.file);
   });
@@ -53,7 +57,11 @@ describe('RESULT_SCHEMA', () => {
     ['a misspelt keyword', { type: 'object', requried: ['score'] }, /unknown keyword: "requried"/],
     ['an unknown format', { type: 'string', format: 'colour' }, /unknown format "colour"/],
     ['an unresolvable $ref', { $ref: '#/$defs/missing' }, /can't resolve reference/],
-    ['another dialect', { $schema: 'http://json-schema.org/draft-04/schema#' }, /unsupported \$schema .*draft-04.*use draft-07 or 2020-12/],
+    [
+      'another dialect',
+      { $schema: 'http://json-schema.org/draft-04/schema#' },
+      /unsupported \$schema .*draft-04.*use draft-07 or 2020-12/,
+    ],
   ])('stops the start on %s, naming RESULT_SCHEMA and the problem', (_what, content, expected) => {
     expect(problemOf(content)).toMatch(expected);
   });
@@ -76,7 +84,9 @@ describe('RESULT_SCHEMA', () => {
   });
 
   it('caps the list and each line', () => {
-    const many = ResultSchema.load(file('many.json', { type: 'array', items: { type: 'string', pattern: `^${'a'.repeat(300)}$` } }));
+    const many = ResultSchema.load(
+      file('many.json', { type: 'array', items: { type: 'string', pattern: `^${'a'.repeat(300)}$` } }),
+    );
     const problems = many.problemsOf(Array.from({ length: 25 }, () => 'b'));
     expect(problems).toHaveLength(10);
     expect(problems[9]).toBe('… and 16 more problems');
@@ -85,7 +95,11 @@ describe('RESULT_SCHEMA', () => {
 
   it('only checks: defaults are not filled in, types not coerced, unknown properties kept', () => {
     const schema = ResultSchema.load(
-      file('defaults.json', { type: 'object', properties: { score: { type: 'number' }, note: { type: 'string', default: 'none' } }, additionalProperties: true }),
+      file('defaults.json', {
+        type: 'object',
+        properties: { score: { type: 'number' }, note: { type: 'string', default: 'none' } },
+        additionalProperties: true,
+      }),
     );
     const result = JSON.parse('{"score":1,"__proto__":{"x":1},"constructor":"c"}');
     const before = JSON.stringify(result);
@@ -104,7 +118,9 @@ describe('RESULT_SCHEMA', () => {
     );
     expect(draft07.problemsOf({ at: '2026-11-27T10:00:00Z' })).toEqual([]);
     expect(draft07.problemsOf({ at: 'yesterday' })).toEqual(['result/at must match format "date-time"']);
-    const modern = ResultSchema.load(file('refs2020.json', { $defs: { mail: { type: 'string', format: 'email' } }, items: { $ref: '#/$defs/mail' } }));
+    const modern = ResultSchema.load(
+      file('refs2020.json', { $defs: { mail: { type: 'string', format: 'email' } }, items: { $ref: '#/$defs/mail' } }),
+    );
     expect(modern.problemsOf(['a@example.com', 'nope'])).toEqual(['result/1 must match format "email"']);
   });
 });

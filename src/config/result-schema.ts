@@ -36,7 +36,10 @@ export class ResultSchema {
     try {
       text = fs.readFileSync(absolute, 'utf8');
     } catch (error) {
-      throw new Error(`names a file that cannot be read (${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+      throw new Error(
+        `names a file that cannot be read (${absolute}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+        { cause: error },
+      );
     }
     let document: unknown;
     try {
@@ -45,14 +48,18 @@ export class ResultSchema {
       throw new Error(`is not a JSON file (${absolute}: ${(error as Error).message})`, { cause: error });
     }
     if (typeof document !== 'object' || document === null || Array.isArray(document)) {
-      throw new Error(`must hold a JSON Schema object (${absolute} holds ${Array.isArray(document) ? 'an array' : String(document)})`);
+      throw new Error(
+        `must hold a JSON Schema object (${absolute} holds ${Array.isArray(document) ? 'an array' : String(document)})`,
+      );
     }
     const schema = document as Record<string, unknown>;
     const dialect = dialectOf(schema.$schema, absolute);
     try {
       return new ResultSchema(absolute, dialect, schema, compile(schema, dialect));
     } catch (error) {
-      throw new Error(`is not a valid ${dialect} JSON Schema (${absolute}: ${(error as Error).message})`, { cause: error });
+      throw new Error(`is not a valid ${dialect} JSON Schema (${absolute}: ${(error as Error).message})`, {
+        cause: error,
+      });
     }
   }
 
@@ -62,7 +69,8 @@ export class ResultSchema {
     if (this.validate(result)) return [];
     const errors = this.validate.errors ?? [];
     const problems = errors.slice(0, MAX_RESULT_PROBLEMS).map(describeError);
-    if (errors.length > MAX_RESULT_PROBLEMS) problems[MAX_RESULT_PROBLEMS - 1] = `… and ${errors.length - MAX_RESULT_PROBLEMS + 1} more problems`;
+    if (errors.length > MAX_RESULT_PROBLEMS)
+      problems[MAX_RESULT_PROBLEMS - 1] = `… and ${errors.length - MAX_RESULT_PROBLEMS + 1} more problems`;
     return problems;
   }
 }
@@ -83,7 +91,8 @@ export function readResultSchema(r: ConfigReader): ResultSchema | null {
 function dialectOf(declared: unknown, file: string): ResultSchemaDialect {
   if (declared === undefined) return '2020-12';
   const dialect = typeof declared === 'string' ? DIALECTS[declared.replace(/#$/, '')] : undefined;
-  if (!dialect) throw new Error(`declares an unsupported $schema ${JSON.stringify(declared)} (${file}); use draft-07 or 2020-12`);
+  if (!dialect)
+    throw new Error(`declares an unsupported $schema ${JSON.stringify(declared)} (${file}); use draft-07 or 2020-12`);
   return dialect;
 }
 

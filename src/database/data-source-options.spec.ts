@@ -23,7 +23,9 @@ describe('DATABASE_POOL_SIZE', () => {
         error = caught;
       }
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^DATABASE_POOL_SIZE must be a (whole )?number from 1 to 1000/)]);
+      expect((error as ConfigError).problems).toEqual([
+        expect.stringMatching(/^DATABASE_POOL_SIZE must be a (whole )?number from 1 to 1000/),
+      ]);
     }
   });
 });
@@ -31,7 +33,11 @@ describe('DATABASE_POOL_SIZE', () => {
 describe('DATABASE_STATEMENT_TIMEOUT_MS', () => {
   const postgres = 'postgres://relay@db.example.com/relay';
   const extra = (env: NodeJS.ProcessEnv) =>
-    (buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database, []) as { extra?: Record<string, unknown> }).extra;
+    (
+      buildDataSourceOptions(loadConfig({ DATABASE_URL: postgres, ...env }).database, []) as {
+        extra?: Record<string, unknown>;
+      }
+    ).extra;
 
   it('sets statement_timeout on every PostgreSQL connection: 30 s unless set, none at 0', () => {
     expect(extra({})).toMatchObject({ statement_timeout: 30_000 });
@@ -42,7 +48,11 @@ describe('DATABASE_STATEMENT_TIMEOUT_MS', () => {
   it('is validated, naming the variable', () => {
     for (const bad of ['-1', '1.5', 'soon', '86400001']) {
       expect(() => loadConfig({ DATABASE_STATEMENT_TIMEOUT_MS: bad })).toThrow(
-        expect.objectContaining({ problems: [expect.stringMatching(/^DATABASE_STATEMENT_TIMEOUT_MS must be a (whole )?number from 0 to 86400000/)] }),
+        expect.objectContaining({
+          problems: [
+            expect.stringMatching(/^DATABASE_STATEMENT_TIMEOUT_MS must be a (whole )?number from 0 to 86400000/),
+          ],
+        }),
       );
     }
   });

@@ -1,10 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { DataSourceOptions, EntitySchema, MixedList } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { StartupError } from '../common/startup-error';
 import { TypeOrmLogger } from './typeorm-logger';
 import { SAFETY_NET_PAGES } from './wal-checkpointer';
-import { DEFAULT_DATABASE_POOL_SIZE, DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS, type DatabaseTarget, isSqliteFile } from '../config/database-url';
+import {
+  DEFAULT_DATABASE_POOL_SIZE,
+  DEFAULT_DATABASE_STATEMENT_TIMEOUT_MS,
+  type DatabaseTarget,
+  isSqliteFile,
+} from '../config/database-url';
 import { InitialSchema1764150000000 } from './migrations/1764150000000-initial-schema';
 import { DeliveryRounds1795750000000 } from './migrations/1795750000000-delivery-rounds';
 import { HistoryScale1796000000000 } from './migrations/1796000000000-history-scale';
@@ -31,8 +36,10 @@ export const MIGRATIONS = [
  * One builder for the app and the typeorm CLI (ormconfig.ts), so both see the same schema and database; the entities
  * come from the jobs module (jobs/relay-data-source.ts).
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export function buildDataSourceOptions(target: DatabaseTarget, entities: MixedList<Function | string | EntitySchema>): DataSourceOptions {
+export function buildDataSourceOptions(
+  target: DatabaseTarget,
+  entities: DataSourceOptions['entities'],
+): DataSourceOptions {
   const common = {
     entities,
     migrations: MIGRATIONS,

@@ -17,7 +17,11 @@ import { WalCheckpointer } from './wal-checkpointer';
     TypeOrmModule.forRootAsync({
       inject: [CONFIG],
       // bootstrap.ts has waited for the database (open-data-source.ts); TypeORM's own retries would be silent.
-      useFactory: (relay: RelayConfig) => ({ ...buildDataSourceOptions(relay.database, []), autoLoadEntities: true, retryAttempts: 0 }),
+      useFactory: (relay: RelayConfig) => ({
+        ...buildDataSourceOptions(relay.database, []),
+        autoLoadEntities: true,
+        retryAttempts: 0,
+      }),
       dataSourceFactory: (options) => initializeDataSource(options!),
     }),
   ],

@@ -48,7 +48,9 @@ export async function runMigrationsLocked(dataSource: DataSource): Promise<void>
       failure = error;
     }
     // Unlocked also after a failed migration (whose error is the one reported).
-    await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch((error: unknown) => (failure ??= error));
+    await runner
+      .query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY])
+      .catch((error: unknown) => (failure ??= error));
     if (failure) throw failure instanceof Error ? failure : new Error('the migrations failed', { cause: failure });
     await runner.query('RESET statement_timeout');
   } finally {

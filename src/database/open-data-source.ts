@@ -38,7 +38,9 @@ export async function waitForDatabase(target: DatabaseTarget, timeoutMs: number)
         );
       }
       if (!waiting) {
-        logger.warn(`waiting for the database (${description}: ${reason}); trying every second for up to ${Math.round(timeoutMs / 1000)} s`);
+        logger.warn(
+          `waiting for the database (${description}: ${reason}); trying every second for up to ${Math.round(timeoutMs / 1000)} s`,
+        );
         waiting = true;
       }
       await sleep(RETRY_PAUSE_MS);

@@ -32,7 +32,12 @@ describe('SqlExecutor on SQLite', () => {
     const before = Date.now();
     const changed = await db.sql.update(
       Job,
-      { result: { db: 'property', property: 'forwardAttempts' }, forwardAttempts: DbValue.property('forwardAttempts', 2), nextAttemptAt: DbValue.now(5_000), errorMessage: DbValue.concat("it's ", 'submissionId') },
+      {
+        result: { db: 'property', property: 'forwardAttempts' },
+        forwardAttempts: DbValue.property('forwardAttempts', 2),
+        nextAttemptAt: DbValue.now(5_000),
+        errorMessage: DbValue.concat("it's ", 'submissionId'),
+      },
       'id = ?',
       [id],
     );

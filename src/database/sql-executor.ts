@@ -61,7 +61,12 @@ export class SqlExecutor {
   }
 
   /** `UPDATE table SET … WHERE <where>`; returns the number of rows changed. */
-  async update(entity: EntityTarget<ObjectLiteral>, changes: Changes, where: string, whereParams: unknown[]): Promise<number> {
+  async update(
+    entity: EntityTarget<ObjectLiteral>,
+    changes: Changes,
+    where: string,
+    whereParams: unknown[],
+  ): Promise<number> {
     const sets: string[] = [];
     const params: unknown[] = [];
     for (const [property, value] of Object.entries(changes)) {
@@ -125,7 +130,9 @@ export class SqlExecutor {
    * incremental_vacuum act once per call that way, instead of one page per step).
    */
   execSqlite(sql: string): void {
-    (this.dataSource.driver as unknown as { databaseConnection: { exec(sql: string): void } }).databaseConnection.exec(sql);
+    (this.dataSource.driver as unknown as { databaseConnection: { exec(sql: string): void } }).databaseConnection.exec(
+      sql,
+    );
   }
 
   private async run(runner: QueryRunner, sql: string, params: unknown[]): Promise<ExecuteResult> {
@@ -139,7 +146,8 @@ export class SqlExecutor {
       params.push(toDatabase(column, value));
       return '?';
     }
-    if (value.kind === 'now') return value.amount === 0 ? this.dialect.nowMs : `${this.dialect.nowMs} + ${value.amount}`;
+    if (value.kind === 'now')
+      return value.amount === 0 ? this.dialect.nowMs : `${this.dialect.nowMs} + ${value.amount}`;
     if (value.kind === 'changeSeq') return this.dialect.changeSeq;
     const other = this.column(entity, value.property).databaseName;
     if (value.kind === 'property') return value.amount === 0 ? other : `${other} + ${value.amount}`;

@@ -56,9 +56,14 @@ export class WalCheckpointer implements OnApplicationBootstrap, OnApplicationShu
       workerData: { driver: require.resolve('better-sqlite3'), file: target.file, intervalMs: CHECKPOINT_INTERVAL_MS },
     });
     worker.on('message', (message: { error?: string }) => {
-      if (message.error) this.logger.warn(`WAL checkpointer stopped on an error (the relay's own connection checkpoints from now on): ${message.error}`);
+      if (message.error)
+        this.logger.warn(
+          `WAL checkpointer stopped on an error (the relay's own connection checkpoints from now on): ${message.error}`,
+        );
     });
-    worker.on('error', (error) => this.logger.warn(`WAL checkpointer stopped (the relay's own connection checkpoints instead): ${error.message}`));
+    worker.on('error', (error) =>
+      this.logger.warn(`WAL checkpointer stopped (the relay's own connection checkpoints instead): ${error.message}`),
+    );
     worker.unref();
     this.worker = worker;
     // Taken now: a worker that died early has already exited by the time of the shutdown.

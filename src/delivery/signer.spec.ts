@@ -19,14 +19,19 @@ describe('signDelivery', () => {
     expect(headers['webhook-signature']).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
-  it.each(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'dev-secret'])('is verified by the standardwebhooks library (%s)', (secret) => {
-    const headers = signDelivery(secret, 'msg_abc', timestamp, body);
-    const verifier = secret.startsWith('whsec_')
-      ? new Webhook(secret)
-      : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
-    expect(verifier.verify(body, headers as unknown as Record<string, string>)).toEqual(JSON.parse(body));
-    expect(() => verifier.verify(body.replace('true', 'false'), headers as unknown as Record<string, string>)).toThrow();
-  });
+  it.each(['whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'dev-secret'])(
+    'is verified by the standardwebhooks library (%s)',
+    (secret) => {
+      const headers = signDelivery(secret, 'msg_abc', timestamp, body);
+      const verifier = secret.startsWith('whsec_')
+        ? new Webhook(secret)
+        : new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
+      expect(verifier.verify(body, headers as unknown as Record<string, string>)).toEqual(JSON.parse(body));
+      expect(() =>
+        verifier.verify(body.replace('true', 'false'), headers as unknown as Record<string, string>),
+      ).toThrow();
+    },
+  );
 
   it('derives a webhook-id stable for a job', () => {
     expect(webhookIdFor('job_abc')).toBe('msg_abc');

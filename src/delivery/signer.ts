@@ -25,7 +25,9 @@ export function signDelivery(secret: string, webhookId: string, timestampSeconds
 }
 
 export function standardWebhooksKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  return secret.startsWith('whsec_')
+    ? Buffer.from(secret.slice('whsec_'.length), 'base64')
+    : Buffer.from(secret, 'utf8');
 }
 
 /** Stable for every attempt and redelivery of a job's result, so receivers can dedupe on it. */

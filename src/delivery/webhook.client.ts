@@ -24,9 +24,7 @@ export function deliveryPayload(job: Job): Record<string, unknown> {
 export class WebhookClient {
   private readonly agents: AgentPair;
 
-  constructor(
-    @Inject(CONFIG) private readonly config: RelayConfig,
-  ) {
+  constructor(@Inject(CONFIG) private readonly config: RelayConfig) {
     this.agents = webhookAgents(config.allowPrivateWebhookUrls);
   }
 

@@ -1,13 +1,24 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckResult,
+  HealthCheckService,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import { WorkSignal } from '../scheduler/work-signal';
 
 const ALIVE: HealthCheckResult = { status: 'ok', info: {}, error: {}, details: {} };
 const ALIVE_SCHEMA = {
   type: 'object',
   required: ['status'],
-  properties: { status: { type: 'string', enum: ['ok'] }, info: { type: 'object' }, error: { type: 'object' }, details: { type: 'object' } },
+  properties: {
+    status: { type: 'string', enum: ['ok'] },
+    info: { type: 'object' },
+    error: { type: 'object' },
+    details: { type: 'object' },
+  },
   example: ALIVE,
 };
 

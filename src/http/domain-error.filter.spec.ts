@@ -1,4 +1,12 @@
-import { ArgumentsHost, BadRequestException, InternalServerErrorException, Logger, LoggerService, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  InternalServerErrorException,
+  Logger,
+  LoggerService,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { DomainErrorFilter } from './domain-error.filter';
 import { JobNotFoundError } from '../common/domain-errors';
@@ -22,8 +30,16 @@ class RecordingLogger implements LoggerService {
   }
 }
 
-function answer(exception: unknown): { status: number; body: Record<string, unknown>; headers?: Record<string, string> } {
-  const sent = { status: 0, body: {} } as { status: number; body: Record<string, unknown>; headers?: Record<string, string> };
+function answer(exception: unknown): {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+} {
+  const sent = { status: 0, body: {} } as {
+    status: number;
+    body: Record<string, unknown>;
+    headers?: Record<string, string>;
+  };
   const response = {
     headersSent: false,
     setHeader(name: string, value: string) {
@@ -62,30 +78,41 @@ describe('DomainErrorFilter logging', () => {
     expect(logger.lines).toEqual([]);
   });
 
-  it.each(['error', 'shutting_down'] as const)('answers a failed health check (%s) 503 without an error line or stack', (status) => {
-    const sent = answer(healthFailure(status));
-    expect(sent.status).toBe(503);
-    expect(sent.body).toMatchObject({ code: 'not_ready', error: { intake: { status: 'down' } } });
-    expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
-    expect(logger.lines.every((line) => line.stack === undefined)).toBe(true);
-  });
+  it.each(['error', 'shutting_down'] as const)(
+    'answers a failed health check (%s) 503 without an error line or stack',
+    (status) => {
+      const sent = answer(healthFailure(status));
+      expect(sent.status).toBe(503);
+      expect(sent.body).toMatchObject({ code: 'not_ready', error: { intake: { status: 'down' } } });
+      expect(logger.lines.filter((line) => line.level === 'error')).toEqual([]);
+      expect(logger.lines.every((line) => line.stack === undefined)).toBe(true);
+    },
+  );
 
   it('logs an unknown error at error level with its stack, and hides it from the client', () => {
     const failure = new TypeError('cannot read properties of undefined');
     const sent = answer(failure);
     expect(sent).toEqual({ status: 500, body: { statusCode: 500, code: 'internal_error', message: 'Internal error' } });
-    expect(logger.lines).toEqual([{ level: 'error', message: expect.stringContaining('cannot read properties'), stack: failure.stack }]);
+    expect(logger.lines).toEqual([
+      { level: 'error', message: expect.stringContaining('cannot read properties'), stack: failure.stack },
+    ]);
   });
 
   it('answers a database outage 503 database_unavailable with Retry-After, as a warning without a stack', () => {
-    const outage = new QueryFailedError('INSERT INTO jobs', [], Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }));
+    const outage = new QueryFailedError(
+      'INSERT INTO jobs',
+      [],
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    );
     const sent = answer(outage);
     expect(sent).toEqual({
       status: 503,
       body: { statusCode: 503, code: 'database_unavailable', message: expect.stringContaining('nothing was stored') },
       headers: { 'Retry-After': '2' },
     });
-    expect(logger.lines).toEqual([{ level: 'warn', message: expect.stringContaining('database unavailable: terminating connection') }]);
+    expect(logger.lines).toEqual([
+      { level: 'warn', message: expect.stringContaining('database unavailable: terminating connection') },
+    ]);
   });
 
   it('still logs a server-side HTTP exception as an error', () => {

@@ -70,7 +70,8 @@ export class DomainErrorFilter implements ExceptionFilter {
 function fromHttpException(exception: HttpException): ErrorBody {
   const statusCode = exception.getStatus();
   const payload = exception.getResponse() as string | { message?: unknown; error?: unknown; details?: unknown };
-  if (statusCode === 429) return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
+  if (statusCode === 429)
+    return { statusCode, code: 'rate_limited', message: 'Too many requests; retry after the Retry-After delay' };
   if (typeof payload === 'object' && payload.details !== undefined && !Array.isArray(payload.message)) {
     // A failed health check: keep terminus' per-indicator report for the orchestrator and the operator.
     return { ...payload, statusCode, code: NOT_READY, message: 'A readiness check failed' };

@@ -53,7 +53,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
       return next();
     }
     if (!isJsonContentType(req.headers['content-type'])) {
-      return next(new DomainError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json)'));
+      return next(
+        new DomainError('unsupported_media_type', 'Request bodies must be JSON (Content-Type: application/json)'),
+      );
     }
     if (!isUtf8Charset(req.headers['content-type'])) {
       return next(new DomainError('unsupported_charset', 'JSON bodies must be UTF-8 (charset=utf-8 or no charset)'));
@@ -79,11 +81,17 @@ function bodyProblem(req: ParsedRequest): DomainError | undefined {
   }
   const inexact = req[INEXACT_INTEGER];
   if (inexact) {
-    return new DomainError('unrepresentable_number', `The integer ${inexact.slice(0, 40)} cannot be carried exactly (JSON numbers are read as IEEE-754 doubles, exact up to 2^53); send it as a string`);
+    return new DomainError(
+      'unrepresentable_number',
+      `The integer ${inexact.slice(0, 40)} cannot be carried exactly (JSON numbers are read as IEEE-754 doubles, exact up to 2^53); send it as a string`,
+    );
   }
   const infinite = firstNonFiniteNumber(body);
   if (infinite) {
-    return new DomainError('unrepresentable_number', `${infinite} is a number too large for JSON to carry (it would overflow to Infinity)`);
+    return new DomainError(
+      'unrepresentable_number',
+      `${infinite} is a number too large for JSON to carry (it would overflow to Infinity)`,
+    );
   }
   return undefined;
 }

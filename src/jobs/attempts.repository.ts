@@ -75,7 +75,9 @@ export class AttemptsRepository {
   /** The highest attempt id (below `below`, when given); null when there is none. */
   async highestIdBelow(below: number | null): Promise<number | null> {
     const { records } = await this.sql.execute(
-      below === null ? 'SELECT MAX(id) AS id FROM delivery_attempts' : 'SELECT MAX(id) AS id FROM delivery_attempts WHERE id < ?',
+      below === null
+        ? 'SELECT MAX(id) AS id FROM delivery_attempts'
+        : 'SELECT MAX(id) AS id FROM delivery_attempts WHERE id < ?',
       below === null ? [] : [below],
     );
     const id = records[0]?.id;

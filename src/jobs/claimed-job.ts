@@ -21,10 +21,24 @@ export interface ClaimedJob {
 /** The claim of a job whose leg counter the claiming UPDATE has just incremented. */
 export function claimOf(job: Job, lease: string, leg: AttemptLeg, leaseDeadline: number): ClaimedJob {
   if (leg === 'forward') {
-    return { job, lease, attemptNo: job.forwardAttempts, round: null, attemptInRound: job.forwardAttempts, leaseDeadline };
+    return {
+      job,
+      lease,
+      attemptNo: job.forwardAttempts,
+      round: null,
+      attemptInRound: job.forwardAttempts,
+      leaseDeadline,
+    };
   }
   if (leg === 'cancel') {
-    return { job, lease, attemptNo: job.cancelAttempts, round: null, attemptInRound: job.cancelAttempts, leaseDeadline };
+    return {
+      job,
+      lease,
+      attemptNo: job.cancelAttempts,
+      round: null,
+      attemptInRound: job.cancelAttempts,
+      leaseDeadline,
+    };
   }
   const attemptInRound = job.deliveryAttempts - job.deliveryRoundBase;
   return { job, lease, attemptNo: job.deliveryAttempts, round: job.deliveryRounds, attemptInRound, leaseDeadline };

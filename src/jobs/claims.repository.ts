@@ -8,7 +8,11 @@ import { inFlightSql } from './job-load.repository';
 import type { JobStatus } from './job-status';
 
 const LEG_STATUS: Record<AttemptLeg, JobStatus> = { forward: 'queued', delivery: 'delivering', cancel: 'cancelled' };
-const LEG_COUNTER: Record<AttemptLeg, string> = { forward: 'forward_attempts', delivery: 'delivery_attempts', cancel: 'cancel_attempts' };
+const LEG_COUNTER: Record<AttemptLeg, string> = {
+  forward: 'forward_attempts',
+  delivery: 'delivery_attempts',
+  cancel: 'cancel_attempts',
+};
 
 /**
  * The advisory-lock key under which replicas on one PostgreSQL count the jobs at the LLM and claim forwards, so two
@@ -38,7 +42,11 @@ export class ClaimsRepository {
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
-    this.claimSql = { forward: build('forward', dialect), delivery: build('delivery', dialect), cancel: build('cancel', dialect) };
+    this.claimSql = {
+      forward: build('forward', dialect),
+      delivery: build('delivery', dialect),
+      cancel: build('cancel', dialect),
+    };
     this.inFlightSql = inFlightSql(dialect);
   }
 
@@ -70,9 +78,15 @@ export class ClaimsRepository {
     });
   }
 
-  private async claimIds(leg: AttemptLeg, { lease, limit, leaseMs }: ClaimRequest, execute: Execute): Promise<string[]> {
+  private async claimIds(
+    leg: AttemptLeg,
+    { lease, limit, leaseMs }: ClaimRequest,
+    execute: Execute,
+  ): Promise<string[]> {
     const status = LEG_STATUS[leg];
-    const params = this.sql.dialect.postgres ? [status, limit, lease, leaseMs, status] : [lease, leaseMs, status, limit, status];
+    const params = this.sql.dialect.postgres
+      ? [status, limit, lease, leaseMs, status]
+      : [lease, leaseMs, status, limit, status];
     const { records } = await execute(this.claimSql[leg], params);
     return records.map((row) => row.id as string);
   }

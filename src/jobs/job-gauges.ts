@@ -50,9 +50,19 @@ export class JobGauges implements OnModuleInit {
         },
       });
     };
-    fromLoad('relay_llm_waiting', 'Jobs waiting to be forwarded to the LLM (queued, no forward in progress)', (row) => row.queued - row.forwarding);
-    fromLoad('relay_llm_in_flight', 'Jobs at the LLM: forwarded or being forwarded, not yet called back (all replicas)', (row) => row.forwarding + row.processing);
-    new Gauge({ name: 'relay_llm_max_in_flight', help: 'LLM_MAX_IN_FLIGHT (0: no limit)', registers }).set(this.config.llmMaxInFlight);
+    fromLoad(
+      'relay_llm_waiting',
+      'Jobs waiting to be forwarded to the LLM (queued, no forward in progress)',
+      (row) => row.queued - row.forwarding,
+    );
+    fromLoad(
+      'relay_llm_in_flight',
+      'Jobs at the LLM: forwarded or being forwarded, not yet called back (all replicas)',
+      (row) => row.forwarding + row.processing,
+    );
+    new Gauge({ name: 'relay_llm_max_in_flight', help: 'LLM_MAX_IN_FLIGHT (0: no limit)', registers }).set(
+      this.config.llmMaxInFlight,
+    );
     new Gauge({
       name: 'relay_oldest_pending_age_seconds',
       help: 'Age of the oldest job not yet delivered or failed (0 when none)',

@@ -49,7 +49,9 @@ export class JobLoadRepository {
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
     // The oldest pending job: the first entry of idx_jobs_status_created for each active status.
-    const oldest = ACTIVE_STATUSES.map((status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`).join(' UNION ALL ');
+    const oldest = ACTIVE_STATUSES.map(
+      (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`,
+    ).join(' UNION ALL ');
     const oldestAge = `(SELECT ${dialect.nowMs} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
     this.oldestSql = `SELECT ${oldestAge}`;
     this.loadSql =
@@ -62,7 +64,8 @@ export class JobLoadRepository {
     const { records } = await this.sql.execute(this.countsSql, []);
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const record of records) {
-      if ((JOB_STATUSES as readonly string[]).includes(record.status)) counts[record.status as JobStatus] = Number(record.count);
+      if ((JOB_STATUSES as readonly string[]).includes(record.status))
+        counts[record.status as JobStatus] = Number(record.count);
     }
     return counts;
   }

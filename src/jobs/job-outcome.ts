@@ -23,7 +23,8 @@ export function outcomeOf(ok: boolean, result: unknown, error: JobError | null):
 }
 
 /** How an `invalid_result` failure's message begins; the latest rejection's description follows (see JobsService). */
-export const INVALID_RESULT_MESSAGE = 'No valid result came before the callback deadline; the last result broke the result schema: ';
+export const INVALID_RESULT_MESSAGE =
+  'No valid result came before the callback deadline; the last result broke the result schema: ';
 
 export function failureOutcome(code: FailureCode, message: string): JobOutcome {
   return outcomeOf(false, null, { code, message });

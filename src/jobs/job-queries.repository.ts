@@ -69,7 +69,10 @@ export class JobQueriesRepository {
   pageQuery(filter: JobFilter) {
     const query = this.filtered(filter).orderBy('job.createdAt', 'DESC').addOrderBy('job.id', 'DESC');
     if (filter.after) {
-      query.andWhere('(job.createdAt, job.id) < (:afterCreatedAt, :afterId)', { afterCreatedAt: filter.after.createdAt, afterId: filter.after.id });
+      query.andWhere('(job.createdAt, job.id) < (:afterCreatedAt, :afterId)', {
+        afterCreatedAt: filter.after.createdAt,
+        afterId: filter.after.id,
+      });
     }
     return query.offset(filter.offset).limit(filter.limit + 1);
   }
@@ -89,8 +92,10 @@ export class JobQueriesRepository {
     } else if (filter.status !== undefined) {
       query.andWhere('job.status = :status', { status: filter.status });
     }
-    if (filter.createdFrom !== undefined) query.andWhere('job.createdAt >= :createdFrom', { createdFrom: filter.createdFrom });
-    if (filter.createdBefore !== undefined) query.andWhere('job.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
+    if (filter.createdFrom !== undefined)
+      query.andWhere('job.createdAt >= :createdFrom', { createdFrom: filter.createdFrom });
+    if (filter.createdBefore !== undefined)
+      query.andWhere('job.createdAt < :createdBefore', { createdBefore: filter.createdBefore });
     return query;
   }
 

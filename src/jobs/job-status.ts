@@ -1,4 +1,11 @@
-export const JOB_STATUSES = ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed', 'cancelled'] as const;
+export const JOB_STATUSES = [
+  'queued',
+  'processing',
+  'delivering',
+  'delivered',
+  'delivery_failed',
+  'cancelled',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses in which a job still has work to do: the scheduler looks only at these. */

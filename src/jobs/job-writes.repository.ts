@@ -44,7 +44,12 @@ export class JobWritesRepository {
   expireOverdue(changes: Changes, onlyRejected: boolean): Promise<number> {
     const now = this.sql.dialect.nowMs;
     const overdue = `status = ? AND next_attempt_at <= ${now} AND callback_deadline_at <= ${now}`;
-    return this.sql.update(Job, this.stamped(changes), onlyRejected ? `${overdue} AND result_rejection IS NOT NULL` : overdue, ['processing']);
+    return this.sql.update(
+      Job,
+      this.stamped(changes),
+      onlyRejected ? `${overdue} AND result_rejection IS NOT NULL` : overdue,
+      ['processing'],
+    );
   }
 
   /** Keeps the latest refused result's reason and counts refusals; returns the count, or null when nothing matched. */

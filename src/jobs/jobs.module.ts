@@ -15,7 +15,15 @@ import { JobsService } from './jobs.service';
 /** Jobs and their attempts: the state machine's one writer, and the repositories holding their SQL. */
 @Module({
   imports: [DatabaseModule, MetricsModule, TypeOrmModule.forFeature([Job, Attempt])],
-  providers: [JobsService, JobWritesRepository, ClaimsRepository, JobQueriesRepository, AttemptsRepository, JobLoadRepository, JobGauges],
+  providers: [
+    JobsService,
+    JobWritesRepository,
+    ClaimsRepository,
+    JobQueriesRepository,
+    AttemptsRepository,
+    JobLoadRepository,
+    JobGauges,
+  ],
   exports: [JobsService, JobQueriesRepository, AttemptsRepository, JobLoadRepository],
 })
 export class JobsModule {}

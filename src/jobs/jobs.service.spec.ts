@@ -96,7 +96,12 @@ describe('JobsService on SQLite', () => {
       expect(await db.jobs.failForward(stale, failure)).toBe(false);
       const claim = await claimOne('forward');
       expect(await db.jobs.failForward(claim, failure)).toBe(true);
-      expect(await db.row(id)).toMatchObject({ status: 'delivering', ok: false, errorCode: 'forward_failed', deliveryRounds: 1 });
+      expect(await db.row(id)).toMatchObject({
+        status: 'delivering',
+        ok: false,
+        errorCode: 'forward_failed',
+        deliveryRounds: 1,
+      });
     });
   });
 
@@ -107,7 +112,13 @@ describe('JobsService on SQLite', () => {
       expect(await db.jobs.recordOutcome(id, RESULT)).toBe(true);
       expect(await db.jobs.recordOutcome(id, OTHER_RESULT)).toBe(false);
       const job = await db.row(id);
-      expect(job).toMatchObject({ status: 'delivering', ok: true, result: { score: 0.9 }, outcomeHash: RESULT.outcomeHash, leaseToken: null });
+      expect(job).toMatchObject({
+        status: 'delivering',
+        ok: true,
+        result: { score: 0.9 },
+        outcomeHash: RESULT.outcomeHash,
+        leaseToken: null,
+      });
       expect(await db.jobs.markProcessing(claim, 30_000)).toBe(false);
     });
 
@@ -132,8 +143,16 @@ describe('JobsService on SQLite', () => {
       await db.jobs.recordRejectedResult(refused, 'score: missing');
       await sleep(2);
       expect(await db.jobs.expireCallbacks(failureOutcome('llm_timeout', 'too slow'))).toBe(2);
-      expect(await db.row(silent)).toMatchObject({ status: 'delivering', errorCode: 'llm_timeout', errorMessage: 'too slow' });
-      expect(await db.row(refused)).toMatchObject({ status: 'delivering', errorCode: 'invalid_result', errorMessage: `${INVALID_RESULT_MESSAGE}score: missing` });
+      expect(await db.row(silent)).toMatchObject({
+        status: 'delivering',
+        errorCode: 'llm_timeout',
+        errorMessage: 'too slow',
+      });
+      expect(await db.row(refused)).toMatchObject({
+        status: 'delivering',
+        errorCode: 'invalid_result',
+        errorMessage: `${INVALID_RESULT_MESSAGE}score: missing`,
+      });
       expect((await db.row(waiting)).status).toBe('processing');
       expect(await db.jobs.expireCallbacks(failureOutcome('llm_timeout', 'too slow'))).toBe(0);
     });
@@ -147,7 +166,12 @@ describe('JobsService on SQLite', () => {
       const claim = await claimOne('delivery');
       expect(await db.jobs.markDeliveryFailed(stale)).toBe(false);
       expect(await db.jobs.markDelivered(claim)).toBe(true);
-      expect(await db.row(delivered)).toMatchObject({ status: 'delivered', leaseToken: null, nextAttemptAt: null, deliveryAttempts: 2 });
+      expect(await db.row(delivered)).toMatchObject({
+        status: 'delivered',
+        leaseToken: null,
+        nextAttemptAt: null,
+        deliveryAttempts: 2,
+      });
 
       const failed = await deliveringJob();
       const second = await claimOne('delivery');
@@ -176,7 +200,10 @@ describe('JobsService on SQLite', () => {
 
       const processing = await db.submit();
       await db.jobs.markProcessing(await claimOne('forward'), 60_000);
-      expect(await db.jobs.cancel(processing, (job) => job.status === 'processing')).toEqual({ cancelled: true, from: 'processing' });
+      expect(await db.jobs.cancel(processing, (job) => job.status === 'processing')).toEqual({
+        cancelled: true,
+        from: 'processing',
+      });
       const notice = await claimOne('cancel');
       expect(notice.job.id).toBe(processing);
       expect(await db.jobs.cancelNoticeDone(notice)).toBe(true);

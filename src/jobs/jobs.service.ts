@@ -65,7 +65,12 @@ export class JobsService {
       if (!CANCELLABLE_STATUSES.includes(job.status)) return { cancelled: false, from: job.status };
       assertTransition(job.status, 'cancelled');
       const noticeDue = notifyLlm(job);
-      const changes = { status: 'cancelled', cancelledAt: DbValue.now(), nextAttemptAt: noticeDue ? DbValue.now() : null, ...RELEASED };
+      const changes = {
+        status: 'cancelled',
+        cancelledAt: DbValue.now(),
+        nextAttemptAt: noticeDue ? DbValue.now() : null,
+        ...RELEASED,
+      };
       // Also conditional on the forward count read: a forward claimed meanwhile makes this read again, and decide
       // again whether the LLM must be told.
       const condition = { id: jobId, statuses: [job.status], forwardAttempts: job.forwardAttempts };
@@ -135,14 +140,22 @@ export class JobsService {
    */
   async expireCallbacks(outcome: JobOutcome): Promise<number> {
     assertTransition('processing', 'delivering');
-    const invalid = { ...outcomeChanges(INVALID_RESULT), errorMessage: DbValue.concat(INVALID_RESULT_MESSAGE, 'resultRejection') };
+    const invalid = {
+      ...outcomeChanges(INVALID_RESULT),
+      errorMessage: DbValue.concat(INVALID_RESULT_MESSAGE, 'resultRejection'),
+    };
     const rejected = await this.writes.expireOverdue({ ...invalid, ...DELIVERY_DUE }, true);
     return rejected + (await this.writes.expireOverdue({ ...outcomeChanges(outcome), ...DELIVERY_DUE }, false));
   }
 
   markDelivered(claim: ClaimedJob): Promise<boolean> {
     assertTransition('delivering', 'delivered');
-    return this.fenced(claim, ['delivering'], { status: 'delivered', deliveredAt: DbValue.now(), nextAttemptAt: null, ...RELEASED });
+    return this.fenced(claim, ['delivering'], {
+      status: 'delivered',
+      deliveredAt: DbValue.now(),
+      nextAttemptAt: null,
+      ...RELEASED,
+    });
   }
 
   /** The one place a job enters delivery_failed. */
@@ -160,7 +173,11 @@ export class JobsService {
     finished.forEach((status) => assertTransition(status, 'delivering'));
     return this.writes.update(
       { id: jobId, statuses: finished },
-      { ...DELIVERY_DUE, deliveryRounds: DbValue.property('deliveryRounds', 1), deliveryRoundBase: DbValue.property('deliveryAttempts') },
+      {
+        ...DELIVERY_DUE,
+        deliveryRounds: DbValue.property('deliveryRounds', 1),
+        deliveryRoundBase: DbValue.property('deliveryAttempts'),
+      },
     );
   }
 

@@ -49,7 +49,8 @@ export class LlmCallbackController {
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
   @ApiUnprocessableEntityResponse(INVALID_RESULT_RESPONSE)
   @ApiServiceUnavailableResponse({
-    description: 'The database does not answer (database_unavailable): nothing was recorded; call back again after Retry-After',
+    description:
+      'The database does not answer (database_unavailable): nothing was recorded; call back again after Retry-After',
     type: ErrorBodyDto,
   })
   receive(

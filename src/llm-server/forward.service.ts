@@ -45,7 +45,10 @@ export class ForwardService implements LegRunner {
     if (!(await this.jobs.addCallbackToken(claim, hashCallbackToken(token)))) return false;
     const startedAt = Date.now();
     const response = await this.llm.forward(claim.job, token);
-    const { outcome, movedToDelivery } = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
+    const { outcome, movedToDelivery } = await retryWhileUnavailable(
+      () => this.settle(claim, response),
+      claim.leaseDeadline,
+    );
     const record = attemptRecord('forward', claim, this.llm.target(), response, outcome, startedAt);
     await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
     return movedToDelivery;
@@ -71,7 +74,10 @@ export class ForwardService implements LegRunner {
     const reason = response.statusCode !== null ? `HTTP ${response.statusCode}` : (response.error ?? 'no answer');
     const failed = await this.jobs.failForward(
       claim,
-      failureOutcome('forward_failed', `The LLM server did not accept the job after ${claim.attemptNo} attempt(s): ${reason}`),
+      failureOutcome(
+        'forward_failed',
+        `The LLM server did not accept the job after ${claim.attemptNo} attempt(s): ${reason}`,
+      ),
     );
     return { outcome: failed ? 'failed' : 'stale', movedToDelivery: failed };
   }

@@ -20,7 +20,10 @@ export function loggingOptions(config: RelayConfig): Params {
   return {
     pinoHttp: {
       level: config.logLevel === 'verbose' ? 'trace' : config.logLevel,
-      transport: config.production || config.nodeEnv === 'test' ? undefined : { target: 'pino-pretty', options: { singleLine: true } },
+      transport:
+        config.production || config.nodeEnv === 'test'
+          ? undefined
+          : { target: 'pino-pretty', options: { singleLine: true } },
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const given = req.headers['x-request-id'];
         const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-export type CallbackResult = 'accepted' | 'duplicate' | 'cancelled' | 'conflict' | 'unauthorized' | 'invalid' | 'not_found' | 'rejected';
+export type CallbackResult =
+  'accepted' | 'duplicate' | 'cancelled' | 'conflict' | 'unauthorized' | 'invalid' | 'not_found' | 'rejected';
 
 /**
  * The relay's Prometheus metrics, in a registry of its own (one per app, so tests can run several). Labels are

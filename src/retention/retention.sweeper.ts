@@ -51,11 +51,14 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
   }
 
   private schedule(first: boolean): void {
-    this.timer = setTimeout(() => {
-      void this.sweep().finally(() => {
-        if (!this.stopped) this.schedule(false);
-      });
-    }, sweepDelayMs(this.config.retentionSweepIntervalMs, first));
+    this.timer = setTimeout(
+      () => {
+        void this.sweep().finally(() => {
+          if (!this.stopped) this.schedule(false);
+        });
+      },
+      sweepDelayMs(this.config.retentionSweepIntervalMs, first),
+    );
     this.timer.unref();
   }
 

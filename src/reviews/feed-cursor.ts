@@ -18,7 +18,9 @@ export function encodeFeedCursor(position: ChangePosition): string {
 }
 
 export function decodeFeedCursor(cursor: string): ChangePosition {
-  const match = /^[A-Za-z0-9_-]{1,200}$/.test(cursor) ? POSITION.exec(Buffer.from(cursor, 'base64url').toString('latin1')) : null;
+  const match = /^[A-Za-z0-9_-]{1,200}$/.test(cursor)
+    ? POSITION.exec(Buffer.from(cursor, 'base64url').toString('latin1'))
+    : null;
   const seq = match ? Number(match[1]) : Number.NaN;
   if (!match || !Number.isSafeInteger(seq) || (match[2] === undefined && seq !== 0)) throw new InvalidCursorError();
   return { seq, id: match[2] ?? '' };

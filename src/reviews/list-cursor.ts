@@ -14,7 +14,9 @@ export function encodeCursor(position: ListPosition): string {
 }
 
 export function decodeCursor(cursor: string): ListPosition {
-  const match = /^[A-Za-z0-9_-]+$/.test(cursor) ? POSITION.exec(Buffer.from(cursor, 'base64url').toString('latin1')) : null;
+  const match = /^[A-Za-z0-9_-]+$/.test(cursor)
+    ? POSITION.exec(Buffer.from(cursor, 'base64url').toString('latin1'))
+    : null;
   if (!match) throw new InvalidCursorError();
   return { createdAt: Number(match[1]), id: match[2] };
 }

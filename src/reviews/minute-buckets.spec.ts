@@ -3,7 +3,11 @@ import { bucketDeliveriesPerMinute, MINUTE_MS, windowStart } from './minute-buck
 
 const NOW = Date.parse('2026-11-27T10:30:25.500Z');
 const CURRENT_MINUTE = Date.parse('2026-11-27T10:30:00Z');
-const attempt = (startedAt: number, outcome: AttemptOutcome = 'success', leg: TimelineLeg = 'delivery') => ({ leg, outcome, startedAt });
+const attempt = (startedAt: number, outcome: AttemptOutcome = 'success', leg: TimelineLeg = 'delivery') => ({
+  leg,
+  outcome,
+  startedAt,
+});
 
 describe('bucketDeliveriesPerMinute', () => {
   it('makes 60 whole minutes, oldest first, the last one the current minute', () => {
@@ -43,9 +47,10 @@ describe('bucketDeliveriesPerMinute', () => {
 
   it('counts retried and given-up attempts as failed, and given-up ones also apart', () => {
     const at = CURRENT_MINUTE - 10 * MINUTE_MS + 5_000;
-    const [bucket] = bucketDeliveriesPerMinute([attempt(at, 'retry'), attempt(at, 'retry'), attempt(at, 'failed'), attempt(at)], NOW).filter(
-      (b) => b.start === CURRENT_MINUTE - 10 * MINUTE_MS,
-    );
+    const [bucket] = bucketDeliveriesPerMinute(
+      [attempt(at, 'retry'), attempt(at, 'retry'), attempt(at, 'failed'), attempt(at)],
+      NOW,
+    ).filter((b) => b.start === CURRENT_MINUTE - 10 * MINUTE_MS);
     expect(bucket).toEqual({ start: CURRENT_MINUTE - 10 * MINUTE_MS, delivered: 1, failed: 3, gaveUp: 1 });
   });
 
@@ -63,7 +68,11 @@ describe('bucketDeliveriesPerMinute', () => {
   });
 
   it('takes another window length', () => {
-    const buckets = bucketDeliveriesPerMinute([attempt(CURRENT_MINUTE - 4 * MINUTE_MS), attempt(CURRENT_MINUTE - 5 * MINUTE_MS)], NOW, 5);
+    const buckets = bucketDeliveriesPerMinute(
+      [attempt(CURRENT_MINUTE - 4 * MINUTE_MS), attempt(CURRENT_MINUTE - 5 * MINUTE_MS)],
+      NOW,
+      5,
+    );
     expect(buckets.map((b) => b.delivered)).toEqual([1, 0, 0, 0, 0]);
   });
 });

@@ -27,9 +27,18 @@ export const MINUTE_MS = 60_000;
  * minute, still filling, is the last bucket). Attempts of other legs, stale attempts (their lease was lost, another
  * attempt took over) and attempts outside the window are left out. Pure, so the edges are tested directly.
  */
-export function bucketDeliveriesPerMinute(attempts: Iterable<RecentAttempt>, now: number, minutes = 60): MinuteBucket[] {
+export function bucketDeliveriesPerMinute(
+  attempts: Iterable<RecentAttempt>,
+  now: number,
+  minutes = 60,
+): MinuteBucket[] {
   const first = Math.floor(now / MINUTE_MS) * MINUTE_MS - (minutes - 1) * MINUTE_MS;
-  const buckets: MinuteBucket[] = Array.from({ length: minutes }, (_, i) => ({ start: first + i * MINUTE_MS, delivered: 0, failed: 0, gaveUp: 0 }));
+  const buckets: MinuteBucket[] = Array.from({ length: minutes }, (_, i) => ({
+    start: first + i * MINUTE_MS,
+    delivered: 0,
+    failed: 0,
+    gaveUp: 0,
+  }));
   for (const attempt of attempts) {
     if (attempt.leg !== 'delivery') continue;
     const index = Math.floor((attempt.startedAt - first) / MINUTE_MS);

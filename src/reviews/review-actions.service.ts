@@ -31,7 +31,8 @@ export class ReviewActionsService {
   async redeliver(jobId: string): Promise<Job> {
     const job = await this.queries.getJob(jobId);
     // Not requeued: it moved meanwhile (or retention deleted it, which the re-read answers with 404).
-    if (!(await this.jobs.requeueDelivery(job.id))) throw new JobNotFinishedError((await this.queries.getJob(job.id)).status);
+    if (!(await this.jobs.requeueDelivery(job.id)))
+      throw new JobNotFinishedError((await this.queries.getJob(job.id)).status);
     this.work.kick();
     return this.queries.getJob(job.id);
   }

@@ -19,7 +19,8 @@ export class ReviewQueriesService {
   async describe(jobId: string): Promise<ReviewDto> {
     const job = await this.queries.getJob(jobId);
     const review = ReviewDto.from(job, await this.attemptRows.last(job.id, 'delivery'));
-    if (job.status === 'queued' && job.leaseToken === null) review.queue_position = await this.queries.queuePosition(job);
+    if (job.status === 'queued' && job.leaseToken === null)
+      review.queue_position = await this.queries.queuePosition(job);
     return review;
   }
 
@@ -40,7 +41,10 @@ export class ReviewQueriesService {
       this.queries.listJobs(filter),
       query.include_total ? this.queries.countJobs(filter) : undefined,
     ]);
-    const deliveries = await this.attemptRows.lastOfEach(items.map((job) => job.id), 'delivery');
+    const deliveries = await this.attemptRows.lastOfEach(
+      items.map((job) => job.id),
+      'delivery',
+    );
     const reviews = items.map((job) => ReviewDto.from(job, deliveries.get(job.id) ?? null));
     const last = items.at(-1);
     const nextOffset = query.offset + items.length;
@@ -58,7 +62,10 @@ export class ReviewQueriesService {
   async changes(query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
     const after = query.after === undefined ? FEED_START : decodeFeedCursor(query.after);
     const jobs = await this.queries.listChanges(after, query.limit);
-    const deliveries = await this.attemptRows.lastOfEach(jobs.map((job) => job.id), 'delivery');
+    const deliveries = await this.attemptRows.lastOfEach(
+      jobs.map((job) => job.id),
+      'delivery',
+    );
     const last = jobs.at(-1);
     return {
       items: jobs.map((job) => ReviewDto.from(job, deliveries.get(job.id) ?? null)),
@@ -77,6 +84,7 @@ export class ReviewQueriesService {
 function epochMsOf(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw new DomainError('invalid_date', `${name} is not a date: ${JSON.stringify(value.slice(0, 40))}`);
+  if (Number.isNaN(ms))
+    throw new DomainError('invalid_date', `${name} is not a date: ${JSON.stringify(value.slice(0, 40))}`);
   return ms;
 }

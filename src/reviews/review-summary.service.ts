@@ -3,7 +3,13 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptsRepository } from '../jobs/attempts.repository';
 import { JobLoadRepository } from '../jobs/job-load.repository';
 import type { JobStatus } from '../jobs/job-status';
-import { bucketDeliveriesPerMinute, MINUTE_MS, type MinuteBucket, type RecentAttempt, windowStart } from './minute-buckets';
+import {
+  bucketDeliveriesPerMinute,
+  MINUTE_MS,
+  type MinuteBucket,
+  type RecentAttempt,
+  windowStart,
+} from './minute-buckets';
 
 /** Rows read per step of the walk back through delivery_attempts. */
 const WALK_CHUNK = 2_000;
@@ -46,7 +52,11 @@ export class ReviewSummaryService {
   }
 
   async read(): Promise<JobSummary> {
-    const [counts, load, recent] = await Promise.all([this.load.statusCounts(), this.load.llmLoad(), this.recentAttempts()]);
+    const [counts, load, recent] = await Promise.all([
+      this.load.statusCounts(),
+      this.load.llmLoad(),
+      this.recentAttempts(),
+    ]);
     const age = load.oldestPendingAgeMs;
     return {
       counts,
@@ -69,7 +79,12 @@ export class ReviewSummaryService {
    * a long hour never holds requests and callbacks behind it for more than one range. Started times come from the
    * processes' clocks (as the attempts record them), so the window is this process's last hour.
    */
-  private async recentAttempts(): Promise<{ attempts: RecentAttempt[]; scanned: number; partialBefore: number | null; now: number }> {
+  private async recentAttempts(): Promise<{
+    attempts: RecentAttempt[];
+    scanned: number;
+    partialBefore: number | null;
+    now: number;
+  }> {
     const now = Date.now();
     const stopBefore = windowStart(now) - this.insertLagMs;
     const attempts: RecentAttempt[] = [];

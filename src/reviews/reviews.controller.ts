@@ -48,7 +48,10 @@ export class ReviewsController {
   @Post()
   @HttpCode(202)
   @UseGuards(ThrottlerGuard, IntakeAdmissionGuard)
-  @ApiOperation({ summary: 'Submit a review job', description: 'Stores the job and answers at once; the result arrives at webhook_url.' })
+  @ApiOperation({
+    summary: 'Submit a review job',
+    description: 'Stores the job and answers at once; the result arrives at webhook_url.',
+  })
   @ApiHeader({
     name: 'idempotency-key',
     required: false,
@@ -60,7 +63,10 @@ export class ReviewsController {
   @ApiResponse({ status: 413, description: 'Body over INTAKE_MAX_BODY_BYTES', type: ErrorBodyDto })
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
   @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
-  @ApiTooManyRequestsResponse({ description: 'Intake rate limit for this API key; see Retry-After', type: ErrorBodyDto })
+  @ApiTooManyRequestsResponse({
+    description: 'Intake rate limit for this API key; see Retry-After',
+    type: ErrorBodyDto,
+  })
   @ApiServiceUnavailableResponse({
     description:
       'Nothing was stored; retry after Retry-After. `backlog_full`: INTAKE_MAX_BACKLOG jobs are waiting to be forwarded; `overloaded`: the event loop runs later than INTAKE_MAX_EVENT_LOOP_DELAY_MS; `database_unavailable`: the database does not answer',
@@ -99,11 +105,12 @@ export class ReviewsController {
   // Before ':job_id' too.
   @Get('summary')
   @ApiOperation({
-    summary: 'Jobs by status, the LLM queue, the oldest pending job, and delivery attempts per minute over the last hour',
+    summary:
+      'Jobs by status, the LLM queue, the oldest pending job, and delivery attempts per minute over the last hour',
     description:
-      'What the console\'s overview shows. Its cost does not grow with the history: the counts come from a table of ' +
+      "What the console's overview shows. Its cost does not grow with the history: the counts come from a table of " +
       'counts kept by the database, the LLM figures from a small partial index, the oldest pending job from the first ' +
-      'entry of an index per active status, and the last hour from a walk back along the attempts\' primary key from ' +
+      "entry of an index per active status, and the last hour from a walk back along the attempts' primary key from " +
       'the newest row, counted per minute by the database 2,000 rows at a time, which stops past the hour or after ' +
       '50,000 rows (then `partial_before` says from when the minutes are complete), handing the thread back between ' +
       'ranges. Measured costs: docs/PERFORMANCE.md (`npm run bench:history`).',
@@ -139,7 +146,10 @@ export class ReviewsController {
       'Cancelling a cancelled job again answers the same.',
   })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
-  @ApiConflictResponse({ description: 'The job is already delivered or delivery_failed (job_finished)', type: ErrorBodyDto })
+  @ApiConflictResponse({
+    description: 'The job is already delivered or delivery_failed (job_finished)',
+    type: ErrorBodyDto,
+  })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async cancel(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
     return ReviewAcceptedDto.from(await this.actions.cancel(jobId));

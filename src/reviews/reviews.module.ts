@@ -15,6 +15,13 @@ import { WebhookUrlPolicy } from './webhook-url.policy';
 @Module({
   imports: [JobsModule, SchedulerModule, LlmServerModule, MetricsModule],
   controllers: [ReviewsController],
-  providers: [ReviewsService, ReviewQueriesService, ReviewActionsService, ReviewSummaryService, WebhookUrlPolicy, IntakeAdmissionGuard],
+  providers: [
+    ReviewsService,
+    ReviewQueriesService,
+    ReviewActionsService,
+    ReviewSummaryService,
+    WebhookUrlPolicy,
+    IntakeAdmissionGuard,
+  ],
 })
 export class ReviewsModule {}

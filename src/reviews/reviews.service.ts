@@ -40,7 +40,8 @@ export class ReviewsService {
       });
     } catch (error) {
       // Two requests with one key raced: the loser answers with the winner's job.
-      const winner = idempotencyKey && isUniqueViolation(error) ? await this.queries.findByIdempotencyKey(idempotencyKey) : null;
+      const winner =
+        idempotencyKey && isUniqueViolation(error) ? await this.queries.findByIdempotencyKey(idempotencyKey) : null;
       if (!winner) throw error;
       return sameRequestOrConflict(winner, requestHash);
     }

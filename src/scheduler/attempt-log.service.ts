@@ -25,7 +25,8 @@ export class AttemptLogService {
    * whenever an operator asks, so timing it from the outcome would measure the operator, not the relay.
    */
   delivered(claim: ClaimedJob): void {
-    if (claim.round === 1 && claim.job.outcomeAt !== null) this.metrics.delivered((Date.now() - claim.job.outcomeAt) / 1000);
+    if (claim.round === 1 && claim.job.outcomeAt !== null)
+      this.metrics.delivered((Date.now() - claim.job.outcomeAt) / 1000);
   }
 
   /** A job entered delivery_failed (JobsService.markDeliveryFailed returned true): counted once, here. */

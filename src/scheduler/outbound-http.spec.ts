@@ -27,7 +27,8 @@ describe('postJson', () => {
   });
   beforeEach(() => sockets.clear());
 
-  const post = (deadlineMs = 2000) => postJson({ url, body: '{"a":1}', headers: { 'x-test': '1' }, deadlineMs, agents });
+  const post = (deadlineMs = 2000) =>
+    postJson({ url, body: '{"a":1}', headers: { 'x-test': '1' }, deadlineMs, agents });
 
   it('reuses one keep-alive connection for answers with small bodies', async () => {
     reply = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
@@ -58,7 +59,13 @@ describe('postJson', () => {
   });
 
   it('reports a refused connection as an outcome, not an exception', async () => {
-    const closed = await postJson({ url: 'http://127.0.0.1:9/hook', body: '{}', headers: {}, deadlineMs: 2000, agents });
+    const closed = await postJson({
+      url: 'http://127.0.0.1:9/hook',
+      body: '{}',
+      headers: {},
+      deadlineMs: 2000,
+      agents,
+    });
     expect(closed).toMatchObject({ statusCode: null, error: expect.stringContaining('ECONNREFUSED') });
   });
 });

@@ -37,19 +37,28 @@ export function postJson(request: OutboundRequest): Promise<OutboundResponse> {
       settled = true;
       resolve({ ...response, durationMs: elapsed() });
     };
-    const fail = (error: unknown) => settle({ statusCode: null, retryAfter: undefined, error: describeTransportError(error) });
+    const fail = (error: unknown) =>
+      settle({ statusCode: null, retryAfter: undefined, error: describeTransportError(error) });
     try {
       const url = new URL(request.url);
       const secure = url.protocol === 'https:';
       const outgoing = (secure ? https : http).request(url, {
         method: 'POST',
         agent: secure ? request.agents.https : request.agents.http,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(request.body), ...request.headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(request.body),
+          ...request.headers,
+        },
         signal: AbortSignal.timeout(request.deadlineMs),
       });
       outgoing.on('response', (answer) => {
         const retryAfter = answer.headers['retry-after'];
-        settle({ statusCode: answer.statusCode ?? null, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, error: null });
+        settle({
+          statusCode: answer.statusCode ?? null,
+          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+          error: null,
+        });
         discard(answer);
       });
       outgoing.on('error', fail);
@@ -75,7 +84,8 @@ export const BLOCKED = 'blocked: the destination address is not public';
 /** A short reason safe to store and log: never the request config, which carries credentials. */
 export function describeTransportError(error: unknown): string {
   const err = error as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || err?.name === 'TimeoutError') return 'deadline exceeded';
+  if (err?.name === 'AbortError' || err?.code === 'ABORT_ERR' || err?.name === 'TimeoutError')
+    return 'deadline exceeded';
   if (err?.code === 'ECONNABORTED' || err?.code === 'ETIMEDOUT') return 'deadline exceeded';
   if (/ is not allowed\. /.test(err?.message ?? '')) return BLOCKED;
   const message = (err?.message ?? String(error)).replace(/https?:\/\/\S+/g, '<url>');

@@ -26,11 +26,17 @@ describe('nextRetry', () => {
   });
 
   it('caps the delay', () => {
-    expect(nextRetry(6, { ...policy, maxBackoffSeconds: 10 }, null, 3600, middle)).toEqual({ retry: true, delayMs: 10000 });
+    expect(nextRetry(6, { ...policy, maxBackoffSeconds: 10 }, null, 3600, middle)).toEqual({
+      retry: true,
+      delayMs: 10000,
+    });
   });
 
   it('accepts fractional backoff seconds', () => {
-    expect(nextRetry(2, { ...policy, backoffSeconds: 0.05 }, null, 3600, middle)).toEqual({ retry: true, delayMs: 100 });
+    expect(nextRetry(2, { ...policy, backoffSeconds: 0.05 }, null, 3600, middle)).toEqual({
+      retry: true,
+      delayMs: 100,
+    });
   });
 
   it('honours Retry-After up to its cap', () => {

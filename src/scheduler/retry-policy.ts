@@ -20,7 +20,8 @@ export function nextRetry(
   const exponential = policy.backoffSeconds * 2 ** (attemptsMade - 1);
   const jittered = exponential * (1 - JITTER + 2 * JITTER * random());
   let delaySeconds = Math.min(jittered, policy.maxBackoffSeconds);
-  if (retryAfterSeconds !== null) delaySeconds = Math.max(delaySeconds, Math.min(retryAfterSeconds, retryAfterMaxSeconds));
+  if (retryAfterSeconds !== null)
+    delaySeconds = Math.max(delaySeconds, Math.min(retryAfterSeconds, retryAfterMaxSeconds));
   return { retry: true, delayMs: Math.round(delaySeconds * 1000) };
 }
 

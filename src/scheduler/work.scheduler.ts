@@ -42,7 +42,10 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     private readonly registry: SchedulerRegistry,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
-    this.timedOut = failureOutcome('llm_timeout', `The LLM did not call back within ${config.llmCallbackTimeoutSeconds} seconds`);
+    this.timedOut = failureOutcome(
+      'llm_timeout',
+      `The LLM did not call back within ${config.llmCallbackTimeoutSeconds} seconds`,
+    );
     signal.listen(() => this.kick());
   }
 
@@ -118,7 +121,9 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     this.again = false;
     if (this.databaseAway) return;
     this.databaseAway = true;
-    this.logger.warn(`the database does not answer (${error.message}): trying again every ${this.config.schedulerIntervalMs} ms`);
+    this.logger.warn(
+      `the database does not answer (${error.message}): trying again every ${this.config.schedulerIntervalMs} ms`,
+    );
   }
 
   /** Resolves when no tick is pending or running and every attempt it started has finished; for tests and shutdown. */
@@ -161,7 +166,9 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     const tracked = runner
       .attempt(claim)
       .then(() => undefined)
-      .catch((error: Error) => this.logger.error(`${runner.leg} attempt for ${claim.job.id} failed: ${error.message}`, error.stack))
+      .catch((error: Error) =>
+        this.logger.error(`${runner.leg} attempt for ${claim.job.id} failed: ${error.message}`, error.stack),
+      )
       .finally(() => {
         this.inFlight.delete(claim.job.id);
         this.kick();

@@ -9,7 +9,11 @@ const PROTOTYPE_KEYS = [...Object.getOwnPropertyNames(Object.prototype), 'protot
 
 /** Arbitrary JSON: those keys among ordinary and unicode ones, unicode strings, safe integers, doubles, nesting. */
 function jsonValue(maxDepth: number): fc.Arbitrary<unknown> {
-  const key = fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 8 }), fc.string({ unit: 'binary', maxLength: 6 }));
+  const key = fc.oneof(
+    fc.constantFrom(...PROTOTYPE_KEYS),
+    fc.string({ maxLength: 8 }),
+    fc.string({ unit: 'binary', maxLength: 6 }),
+  );
   const leaf = fc.oneof(
     fc.constant(null),
     fc.boolean(),
@@ -20,7 +24,12 @@ function jsonValue(maxDepth: number): fc.Arbitrary<unknown> {
     fc.constantFrom('\ud800', 'é', '👩‍🔬', '\u0000', '"\\'),
   );
   const { value } = fc.letrec<{ value: unknown }>((tie) => ({
-    value: fc.oneof({ depthSize: 'small', maxDepth, withCrossShrink: true }, leaf, fc.array(tie('value'), { maxLength: 4 }), object(key, tie('value'))),
+    value: fc.oneof(
+      { depthSize: 'small', maxDepth, withCrossShrink: true },
+      leaf,
+      fc.array(tie('value'), { maxLength: 4 }),
+      object(key, tie('value')),
+    ),
   }));
   return value;
 }
@@ -39,20 +48,28 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
   const stack = useLoopbackStack();
 
   function submitRaw(body: string, key?: string) {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...(key ? { 'idempotency-key': key } : {}),
+    };
     return stack.relay.http.post('/v1/reviews').set(headers).send(body);
   }
 
   it('reproduces the reported loss: Object.prototype names survive in result and metadata', async () => {
     const metadata = '{"course":"ML-101","constructor":"C","nested":{"toString":"t","__proto__":{"x":1},"valueOf":2}}';
-    const posted = await submitRaw(`{"submission_id":"s","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/hook","metadata":${metadata}}`).expect(202);
+    const posted = await submitRaw(
+      `{"submission_id":"s","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/hook","metadata":${metadata}}`,
+    ).expect(202);
     const jobId = posted.body.job_id;
     const forward = await eventually(() => stack.llm.for(jobId)[0], 'the forward');
     same(forward.json.metadata, metadata);
     expect(Object.keys(forward.json.metadata.nested)).toEqual(['toString', '__proto__', 'valueOf']);
 
     const result = '{"summary":{"constructor":"P","score":1},"toString":"t"}';
-    const simulated = await stack.relay.http.post(`/simulate-llm/${jobId}`).set('content-type', 'application/json').send(`{"ok":true,"result":${result}}`);
+    const simulated = await stack.relay.http
+      .post(`/simulate-llm/${jobId}`)
+      .set('content-type', 'application/json')
+      .send(`{"ok":true,"result":${result}}`);
     expect(simulated.status).toBe(200);
     const delivery = await eventually(() => stack.web.for(jobId)[0], 'the delivery');
     same(delivery.json.result, result);
@@ -61,14 +78,17 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
 
   it('intake metadata reaches the LLM equal, for arbitrary JSON objects', async () => {
     await fc.assert(
-      fc.asyncProperty(object(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 8 })), jsonValue(6)), async (metadata) => {
-        const metadataText = JSON.stringify(metadata);
-        const body = `{"submission_id":"prop","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/hook","metadata":${metadataText}}`;
-        const posted = await submitRaw(body);
-        expect(posted.status).toBe(202);
-        const forward = await eventually(() => stack.llm.for(posted.body.job_id)[0], 'the forward');
-        same(forward.json.metadata, metadataText);
-      }),
+      fc.asyncProperty(
+        object(fc.oneof(fc.constantFrom(...PROTOTYPE_KEYS), fc.string({ maxLength: 8 })), jsonValue(6)),
+        async (metadata) => {
+          const metadataText = JSON.stringify(metadata);
+          const body = `{"submission_id":"prop","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/hook","metadata":${metadataText}}`;
+          const posted = await submitRaw(body);
+          expect(posted.status).toBe(202);
+          const forward = await eventually(() => stack.llm.for(posted.body.job_id)[0], 'the forward');
+          same(forward.json.metadata, metadataText);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -79,7 +99,11 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
         const posted = await submitRaw(JSON.stringify(reviewBody(`${stack.web.url}/hook`)));
         const forward = await eventually(() => stack.llm.for(posted.body.job_id)[0], 'the forward');
         const resultText = JSON.stringify(result);
-        const answer = await fetch(forward.json.callback_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"ok":true,"result":${resultText}}` });
+        const answer = await fetch(forward.json.callback_url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: `{"ok":true,"result":${resultText}}`,
+        });
         expect(answer.status).toBe(200);
         const delivery = await eventually(() => stack.web.for(posted.body.job_id)[0], 'the delivery');
         same(delivery.json.result, resultText);
@@ -102,20 +126,36 @@ describe('free-form JSON passes through unchanged (metadata and result)', () => 
     const withKey = reviewBody(`${stack.web.url}/hook`, { metadata: { course: 'ML-101', constructor: 'x' } });
     const first = await submitRaw(JSON.stringify(base), 'idem-proto-1').expect(202);
     expect((await submitRaw(JSON.stringify(base), 'idem-proto-1').expect(202)).body.job_id).toBe(first.body.job_id);
-    expect((await submitRaw(JSON.stringify(withKey), 'idem-proto-1').expect(409)).body).toMatchObject({ code: 'idempotency_key_reused' });
+    expect((await submitRaw(JSON.stringify(withKey), 'idem-proto-1').expect(409)).body).toMatchObject({
+      code: 'idempotency_key_reused',
+    });
   });
 
   it('refuses numbers JSON cannot carry exactly, naming them, and stores nothing', async () => {
     const before = (await stack.relay.http.get('/v1/reviews?limit=1&include_total=true').expect(200)).body.total;
-    const overflow = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"x":1.8e309}}`).expect(400);
-    expect(overflow.body).toMatchObject({ code: 'unrepresentable_number', message: expect.stringContaining('metadata.x') });
-    const rounded = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":12345678901234567891}}`).expect(400);
-    expect(rounded.body).toMatchObject({ code: 'unrepresentable_number', message: expect.stringContaining('12345678901234567891') });
+    const overflow = await submitRaw(
+      `{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"x":1.8e309}}`,
+    ).expect(400);
+    expect(overflow.body).toMatchObject({
+      code: 'unrepresentable_number',
+      message: expect.stringContaining('metadata.x'),
+    });
+    const rounded = await submitRaw(
+      `{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":12345678901234567891}}`,
+    ).expect(400);
+    expect(rounded.body).toMatchObject({
+      code: 'unrepresentable_number',
+      message: expect.stringContaining('12345678901234567891'),
+    });
     expect((await stack.relay.http.get('/v1/reviews?limit=1&include_total=true').expect(200)).body.total).toBe(before);
-    const pastSafe = await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":9007199254740993}}`).expect(400);
+    const pastSafe = await submitRaw(
+      `{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":9007199254740993}}`,
+    ).expect(400);
     expect(pastSafe.body.message).toContain('9007199254740993');
     // Digits inside strings, and long integers the relay writes back with the same digits, are fine.
-    await submitRaw(`{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":"12345678901234567891","big":1152921504606847000}}`).expect(202);
+    await submitRaw(
+      `{"submission_id":"n","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":{"id":"12345678901234567891","big":1152921504606847000}}`,
+    ).expect(202);
   });
 });
 
@@ -126,19 +166,30 @@ describe('keys named like Object.prototype members never pollute a prototype', (
     const own = Object.getOwnPropertyNames(Object.prototype).sort();
     const payload = '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}}}';
     const top = `{"__proto__":{"polluted":"yes"},"submission_id":"p","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h"}`;
-    const refusedTop = await stack.relay.http.post('/v1/reviews').set('content-type', 'application/json').send(top).expect(400);
+    const refusedTop = await stack.relay.http
+      .post('/v1/reviews')
+      .set('content-type', 'application/json')
+      .send(top)
+      .expect(400);
     expect(refusedTop.body.details).toEqual(['__proto__ is not an accepted field']);
     const inRef = `{"submission_id":"p","file_refs":[{"url":"https://f.example/1","constructor":{"prototype":{"polluted":"yes"}}}],"webhook_url":"${stack.web.url}/h"}`;
-    expect((await stack.relay.http.post('/v1/reviews').set('content-type', 'application/json').send(inRef).expect(400)).body.details).toEqual([
-      'file_refs[0].constructor is not an accepted field',
-    ]);
+    expect(
+      (await stack.relay.http.post('/v1/reviews').set('content-type', 'application/json').send(inRef).expect(400)).body
+        .details,
+    ).toEqual(['file_refs[0].constructor is not an accepted field']);
 
     const accepted = await stack.relay.http
       .post('/v1/reviews')
       .set('content-type', 'application/json')
-      .send(`{"submission_id":"p","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":${payload}}`)
+      .send(
+        `{"submission_id":"p","file_refs":[{"url":"https://f.example/1"}],"webhook_url":"${stack.web.url}/h","metadata":${payload}}`,
+      )
       .expect(202);
-    await stack.relay.http.post(`/simulate-llm/${accepted.body.job_id}`).set('content-type', 'application/json').send(`{"ok":true,"result":${payload}}`).expect(200);
+    await stack.relay.http
+      .post(`/simulate-llm/${accepted.body.job_id}`)
+      .set('content-type', 'application/json')
+      .send(`{"ok":true,"result":${payload}}`)
+      .expect(200);
     const delivered = await eventually(() => stack.web.for(accepted.body.job_id)[0], 'the delivery');
     same(delivered.json.result, payload);
 

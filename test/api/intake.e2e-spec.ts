@@ -31,7 +31,11 @@ describe('intake: validation, idempotency, listing, API keys', () => {
       ['too long submission_id', bad({ submission_id: 'x'.repeat(201) }), 'submission_id'],
       ['metadata not an object', bad({ metadata: 'text' }), 'metadata'],
       ['metadata too big', bad({ metadata: { blob: 'x'.repeat(17 * 1024) } }), 'metadata'],
-      ['too many files', bad({ file_refs: Array.from({ length: 101 }, (_, i) => ({ url: `https://f/${i}` })) }), 'file_refs'],
+      [
+        'too many files',
+        bad({ file_refs: Array.from({ length: 101 }, (_, i) => ({ url: `https://f/${i}` })) }),
+        'file_refs',
+      ],
     ])('%s → 400', async (_name, body, field) => {
       const response = await stack.relay.http.post('/v1/reviews').send(body).expect(400);
       expect(response.body).toMatchObject({ statusCode: 400, code: 'validation_failed' });
@@ -39,7 +43,11 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     });
 
     it('malformed JSON → 400', async () => {
-      const response = await stack.relay.http.post('/v1/reviews').set('content-type', 'application/json').send('{"submission_id": ').expect(400);
+      const response = await stack.relay.http
+        .post('/v1/reviews')
+        .set('content-type', 'application/json')
+        .send('{"submission_id": ')
+        .expect(400);
       expect(response.body).toMatchObject({ code: 'malformed_json' });
     });
 
@@ -49,7 +57,11 @@ describe('intake: validation, idempotency, listing, API keys', () => {
     });
 
     it('non-JSON content type → 415', async () => {
-      const response = await stack.relay.http.post('/v1/reviews').set('content-type', 'text/plain').send('submission_id=1').expect(415);
+      const response = await stack.relay.http
+        .post('/v1/reviews')
+        .set('content-type', 'text/plain')
+        .send('submission_id=1')
+        .expect(415);
       expect(response.body).toMatchObject({ code: 'unsupported_media_type' });
     });
 
@@ -81,7 +93,11 @@ describe('intake: validation, idempotency, listing, API keys', () => {
   it('Idempotency-Key: same body → same job; other body → 409; concurrent repeats → one job', async () => {
     const body = reviewBody(hook, { submission_id: 'idem-1' });
     const first = await stack.relay.http.post('/v1/reviews').set('idempotency-key', 'key-1').send(body).expect(202);
-    const again = await stack.relay.http.post('/v1/reviews').set('idempotency-key', 'key-1').send({ ...body }).expect(202);
+    const again = await stack.relay.http
+      .post('/v1/reviews')
+      .set('idempotency-key', 'key-1')
+      .send({ ...body })
+      .expect(202);
     expect(again.body.job_id).toBe(first.body.job_id);
     const conflict = await stack.relay.http
       .post('/v1/reviews')
@@ -92,7 +108,9 @@ describe('intake: validation, idempotency, listing, API keys', () => {
 
     const racing = reviewBody(hook, { submission_id: 'idem-2' });
     const answers = await Promise.all(
-      Array.from({ length: 8 }, () => stack.relay.http.post('/v1/reviews').set('idempotency-key', 'key-2').send(racing)),
+      Array.from({ length: 8 }, () =>
+        stack.relay.http.post('/v1/reviews').set('idempotency-key', 'key-2').send(racing),
+      ),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(202));
     expect(new Set(answers.map((a) => a.body.job_id)).size).toBe(1);
@@ -102,14 +120,32 @@ describe('intake: validation, idempotency, listing, API keys', () => {
   it('lists jobs newest first with filters and pages', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      ids.push((await stack.relay.http.post('/v1/reviews').send(reviewBody(hook, { submission_id: 'paged' })).expect(202)).body.job_id);
+      ids.push(
+        (
+          await stack.relay.http
+            .post('/v1/reviews')
+            .send(reviewBody(hook, { submission_id: 'paged' }))
+            .expect(202)
+        ).body.job_id,
+      );
     }
-    const page1 = (await stack.relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, include_total: 'true' }).expect(200)).body;
+    const page1 = (
+      await stack.relay.http
+        .get('/v1/reviews')
+        .query({ submission_id: 'paged', limit: 2, include_total: 'true' })
+        .expect(200)
+    ).body;
     expect(page1).toMatchObject({ total: 5, limit: 2, offset: 0, next_offset: 2, next_cursor: expect.any(String) });
-    const page3 = (await stack.relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 4 }).expect(200)).body;
+    const page3 = (
+      await stack.relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 4 }).expect(200)
+    ).body;
     expect(page3).toMatchObject({ next_offset: null, next_cursor: null });
     expect(page3).not.toHaveProperty('total');
-    const seen = [...page1.items, ...(await stack.relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 2 })).body.items, ...page3.items];
+    const seen = [
+      ...page1.items,
+      ...(await stack.relay.http.get('/v1/reviews').query({ submission_id: 'paged', limit: 2, offset: 2 })).body.items,
+      ...page3.items,
+    ];
     expect(seen.map((j: any) => j.job_id).sort()).toEqual([...ids].sort());
     expect(seen.every((j: any) => j.submission_id === 'paged')).toBe(true);
     await stack.relay.http.get('/v1/reviews').query({ status: 'nonsense' }).expect(400);
@@ -127,9 +163,16 @@ describe('intake: validation, idempotency, listing, API keys', () => {
   });
 
   it('answers 404 with a JSON body for unknown jobs and routes', async () => {
-    expect((await stack.relay.http.get('/v1/reviews/job_missing').expect(404)).body).toMatchObject({ code: 'job_not_found' });
-    expect((await stack.relay.http.get('/v1/reviews/job_missing/attempts').expect(404)).body).toMatchObject({ code: 'job_not_found' });
-    expect((await stack.relay.http.get('/nowhere').expect(404)).body).toMatchObject({ statusCode: 404, code: 'not_found' });
+    expect((await stack.relay.http.get('/v1/reviews/job_missing').expect(404)).body).toMatchObject({
+      code: 'job_not_found',
+    });
+    expect((await stack.relay.http.get('/v1/reviews/job_missing/attempts').expect(404)).body).toMatchObject({
+      code: 'job_not_found',
+    });
+    expect((await stack.relay.http.get('/nowhere').expect(404)).body).toMatchObject({
+      statusCode: 404,
+      code: 'not_found',
+    });
   });
 
   it('serves the OpenAPI document and Swagger UI', async () => {
@@ -157,10 +200,16 @@ describe('API keys', () => {
 
   it('guard the reviews routes, by Bearer or X-API-Key', async () => {
     const body = reviewBody('http://127.0.0.1:9/hook');
-    expect((await stack.relay.http.post('/v1/reviews').send(body).expect(401)).body).toMatchObject({ code: 'invalid_api_key' });
+    expect((await stack.relay.http.post('/v1/reviews').send(body).expect(401)).body).toMatchObject({
+      code: 'invalid_api_key',
+    });
     await stack.relay.http.post('/v1/reviews').set('authorization', 'Bearer wrong').send(body).expect(401);
     await stack.relay.http.get('/v1/reviews').set('x-api-key', 'alpha-ke').expect(401);
-    const created = await stack.relay.http.post('/v1/reviews').set('authorization', 'Bearer beta-key').send(body).expect(202);
+    const created = await stack.relay.http
+      .post('/v1/reviews')
+      .set('authorization', 'Bearer beta-key')
+      .send(body)
+      .expect(202);
     await stack.relay.http.get(`/v1/reviews/${created.body.job_id}`).set('x-api-key', 'alpha-key').expect(200);
   });
 

@@ -26,7 +26,11 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.info).toMatchObject({ title: 'LLM Relay', version: expect.any(String), license: { name: 'MIT' } });
     expect(doc.servers).toEqual([expect.objectContaining({ url: '/' })]);
-    expect(doc.components.securitySchemes['api-key']).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-API-Key' });
+    expect(doc.components.securitySchemes['api-key']).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+    });
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -34,7 +38,11 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
     fs.writeFileSync(`${dir}/openapi.json`, JSON.stringify(doc));
     const cli = path.resolve(__dirname, '../../node_modules/.bin/redocly');
     const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
-    const run = () => execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], { env, stdio: 'pipe' });
+    const run = () =>
+      execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], {
+        env,
+        stdio: 'pipe',
+      });
     expect(() => run()).not.toThrow();
     expect(run().toString()).not.toMatch(/^error/m);
   });
@@ -76,8 +84,15 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
 
   it('describes the delivery to the web service as a webhook with its signature headers', () => {
     const delivery = doc.webhooks.reviewResult.post;
-    expect(delivery.parameters.map((p: any) => p.name)).toEqual(['X-Signature', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
-    expect(delivery.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/DeliveryPayloadDto');
+    expect(delivery.parameters.map((p: any) => p.name)).toEqual([
+      'X-Signature',
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ]);
+    expect(delivery.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/DeliveryPayloadDto',
+    );
     expect(Object.keys(doc.components.schemas.DeliveryPayloadDto.properties)).toEqual(
       expect.arrayContaining(['job_id', 'submission_id', 'ok', 'result', 'error']),
     );
@@ -93,13 +108,20 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
     expect(schemas.CreateReviewDto.properties.metadata.type).toEqual(['object', 'null']);
 
     const list = Object.fromEntries(doc.paths['/v1/reviews'].get.parameters.map((p: any) => [p.name, p]));
-    expect(list.limit).toMatchObject({ required: false, schema: { type: 'integer', default: 20, minimum: 1, maximum: 100 } });
+    expect(list.limit).toMatchObject({
+      required: false,
+      schema: { type: 'integer', default: 20, minimum: 1, maximum: 100 },
+    });
     expect(list.offset).toMatchObject({ required: false, schema: { type: 'integer', default: 0 } });
 
     const callback = doc.paths['/v1/llm/callback/{job_id}'].post;
     expect(callback.parameters.map((p: any) => p.name)).toEqual(['job_id']);
     expect(callback.security).toEqual(expect.arrayContaining([{ 'callback-token': [] }, { 'callback-bearer': [] }]));
-    expect(doc.components.securitySchemes['callback-token']).toMatchObject({ type: 'apiKey', in: 'query', name: 'token' });
+    expect(doc.components.securitySchemes['callback-token']).toMatchObject({
+      type: 'apiKey',
+      in: 'query',
+      name: 'token',
+    });
     expect(doc.components.securitySchemes['callback-bearer']).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
@@ -109,7 +131,12 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
       expect([name, schemas[name].additionalProperties]).toEqual([name, false]);
     }
     for (const url of [schemas.CreateReviewDto.properties.webhook_url, schemas.FileRefDto.properties.url]) {
-      expect(url).toMatchObject({ type: 'string', format: 'uri', maxLength: 2048, description: expect.stringMatching(/http or https/) });
+      expect(url).toMatchObject({
+        type: 'string',
+        format: 'uri',
+        maxLength: 2048,
+        description: expect.stringMatching(/http or https/),
+      });
     }
     expect(schemas.CreateReviewDto.properties.file_refs).toMatchObject({ minItems: 1, maxItems: 100 });
     expect(schemas.CreateReviewDto.properties.metadata.description).toMatch(/16 KiB/);
@@ -119,6 +146,8 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
 
     const simulate = doc.paths['/simulate-llm/{job_id}'].post;
     expect(simulate.requestBody.required).toBe(false);
-    expect(Object.keys(simulate.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415', '503']));
+    expect(Object.keys(simulate.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '401', '404', '409', '413', '415', '503']),
+    );
   });
 });

@@ -27,7 +27,8 @@ const REVIEW_SCHEMA = {
 };
 
 /** A valid review whose keys include names of Object.prototype's members, as free-form-json.e2e-spec.ts does. */
-const CORRECTED = '{"score":0.8,"feedback":"Clear argument","__proto__":{"x":1},"constructor":"C","notes":{"toString":"t","valueOf":[1,2]}}';
+const CORRECTED =
+  '{"score":0.8,"feedback":"Clear argument","__proto__":{"x":1},"constructor":"C","notes":{"toString":"t","valueOf":[1,2]}}';
 
 describe('the result contract (RESULT_SCHEMA)', () => {
   const dir = tempDir('relay-result-contract-');
@@ -44,7 +45,11 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   }
 
   function callBack(forward: RecordedRequest, body: string): Promise<{ status: number; json: any }> {
-    return fetch(forward.json.callback_url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (response) => ({
+    return fetch(forward.json.callback_url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    }).then(async (response) => ({
       status: response.status,
       json: await response.json(),
     }));
@@ -54,7 +59,11 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     const { jobId, forward } = await submit();
     const refused = await callBack(forward, '{"ok":true,"result":{"score":1.5,"reviewed_at":"yesterday"}}');
     expect(refused.status).toBe(422);
-    expect(refused.json).toMatchObject({ statusCode: 422, code: 'invalid_result', message: expect.stringContaining('corrected result') });
+    expect(refused.json).toMatchObject({
+      statusCode: 422,
+      code: 'invalid_result',
+      message: expect.stringContaining('corrected result'),
+    });
     expect(refused.json.details).toEqual([
       "result must have required property 'feedback'",
       'result/score must be <= 1',
@@ -66,12 +75,27 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     const attempts = await stack.client.attempts(jobId);
     const rejections = attempts.filter((a: any) => a.leg === 'callback');
     expect(rejections).toEqual([
-      expect.objectContaining({ attempt_no: 1, round: null, status_code: 422, outcome: 'rejected', target: `/v1/llm/callback/${jobId}` }),
-      expect.objectContaining({ attempt_no: 2, round: null, status_code: 422, outcome: 'rejected', error: 'result is missing' }),
+      expect.objectContaining({
+        attempt_no: 1,
+        round: null,
+        status_code: 422,
+        outcome: 'rejected',
+        target: `/v1/llm/callback/${jobId}`,
+      }),
+      expect.objectContaining({
+        attempt_no: 2,
+        round: null,
+        status_code: 422,
+        outcome: 'rejected',
+        error: 'result is missing',
+      }),
     ]);
     expect(rejections[0].error).toContain('result/score must be <= 1');
     expect(JSON.stringify(attempts)).not.toContain(forward.json.callback_token);
-    expect((await stack.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body).toMatchObject({ ok: null, result: null });
+    expect((await stack.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body).toMatchObject({
+      ok: null,
+      result: null,
+    });
     expect(stack.web.for(jobId)).toHaveLength(0);
 
     const accepted = await callBack(forward, `{"ok":true,"result":${CORRECTED}}`);
@@ -82,8 +106,14 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(Object.keys(delivery.json.result)).toEqual(Object.keys(JSON.parse(CORRECTED)));
 
     // Once the outcome is known, callbacks are repeats as before: no more rejections recorded.
-    expect(await callBack(forward, `{"ok":true,"result":${CORRECTED}}`)).toMatchObject({ status: 200, json: { status: 'duplicate' } });
-    expect(await callBack(forward, '{"ok":true,"result":{"score":7}}')).toMatchObject({ status: 409, json: { code: 'result_already_recorded' } });
+    expect(await callBack(forward, `{"ok":true,"result":${CORRECTED}}`)).toMatchObject({
+      status: 200,
+      json: { status: 'duplicate' },
+    });
+    expect(await callBack(forward, '{"ok":true,"result":{"score":7}}')).toMatchObject({
+      status: 409,
+      json: { code: 'result_already_recorded' },
+    });
     const after = await stack.client.attempts(jobId);
     expect(after.filter((a: any) => a.leg === 'callback')).toHaveLength(2);
     const metrics = await stack.client.metrics();
@@ -92,22 +122,44 @@ describe('the result contract (RESULT_SCHEMA)', () => {
 
   it('checks the credential first, and does not check ok:false callbacks', async () => {
     const { jobId, forward } = await submit();
-    const forged = await postJson(`${stack.relay.url}/v1/llm/callback/${jobId}?token=forged`, { ok: true, result: { score: 9 } });
+    const forged = await postJson(`${stack.relay.url}/v1/llm/callback/${jobId}?token=forged`, {
+      ok: true,
+      result: { score: 9 },
+    });
     expect(forged).toMatchObject({ status: 401, json: { code: 'invalid_callback_token' } });
-    const failed = await callBack(forward, '{"ok":false,"result":{"partial":"anything"},"error":{"code":"model_overloaded"}}');
+    const failed = await callBack(
+      forward,
+      '{"ok":false,"result":{"partial":"anything"},"error":{"code":"model_overloaded"}}',
+    );
     expect(failed).toMatchObject({ status: 200, json: { status: 'accepted' } });
     const delivery = await eventually(() => stack.web.for(jobId)[0], 'the failure delivery');
-    expect(delivery.json).toMatchObject({ ok: false, result: { partial: 'anything' }, error: { code: 'llm_error', message: 'model_overloaded: The LLM reported a failure' } });
+    expect(delivery.json).toMatchObject({
+      ok: false,
+      result: { partial: 'anything' },
+      error: { code: 'llm_error', message: 'model_overloaded: The LLM reported a failure' },
+    });
     const attempts = await stack.client.attempts(jobId);
     expect(attempts.filter((a: any) => a.leg === 'callback')).toEqual([]);
   });
 
   it('holds the simulation endpoint to the same contract', async () => {
     const { jobId } = await submit();
-    const refused = await stack.relay.http.post(`/simulate-llm/${jobId}`).send({ ok: true, result: { score: 'high' } }).expect(422);
-    expect(refused.body).toMatchObject({ code: 'invalid_result', details: ['result/score must be number', "result must have required property 'feedback'"].sort() });
-    await stack.relay.http.post(`/simulate-llm/${jobId}`).send({ ok: true, result: { score: 1, feedback: 'ok' } }).expect(200, { job_id: jobId, status: 'accepted' });
-    expect((await eventually(() => stack.web.for(jobId)[0], 'the delivery')).json.result).toEqual({ score: 1, feedback: 'ok' });
+    const refused = await stack.relay.http
+      .post(`/simulate-llm/${jobId}`)
+      .send({ ok: true, result: { score: 'high' } })
+      .expect(422);
+    expect(refused.body).toMatchObject({
+      code: 'invalid_result',
+      details: ['result/score must be number', "result must have required property 'feedback'"].sort(),
+    });
+    await stack.relay.http
+      .post(`/simulate-llm/${jobId}`)
+      .send({ ok: true, result: { score: 1, feedback: 'ok' } })
+      .expect(200, { job_id: jobId, status: 'accepted' });
+    expect((await eventually(() => stack.web.for(jobId)[0], 'the delivery')).json.result).toEqual({
+      score: 1,
+      feedback: 'ok',
+    });
   });
 
   it('tells the web service invalid_result, with what was wrong, when no valid result came by the deadline', async () => {
@@ -119,7 +171,9 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   (postgresReachable('the result contract on PostgreSQL') ? it : it.skip)('works the same on PostgreSQL', async () => {
     const database = await createTestDatabase();
     later(() => database.drop());
-    const short = await startLoopbackStack({ env: { RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5', DATABASE_URL: database.url } });
+    const short = await startLoopbackStack({
+      env: { RESULT_SCHEMA: schemaFile, LLM_CALLBACK_TIMEOUT_SECONDS: '0.5', DATABASE_URL: database.url },
+    });
     later(() => short.close());
     await expectInvalidResultAtDeadline(short);
   });
@@ -136,12 +190,18 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     ]);
     const delivery = await eventually(() => short.web.for(jobId)[0], 'the invalid_result delivery');
     expect(delivery.json).toMatchObject({ job_id: jobId, ok: false, result: null, error: { code: 'invalid_result' } });
-    expect(delivery.json.error.message).toMatch(/^No valid result came before the callback deadline; .*: result\/score must be number$/);
+    expect(delivery.json.error.message).toMatch(
+      /^No valid result came before the callback deadline; .*: result\/score must be number$/,
+    );
     const job = (await short.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body;
     expect(job.error).toEqual(delivery.json.error);
     // A job whose LLM never called back still times out as before.
-    expect((await eventually(() => short.web.for(silent.jobId)[0], 'the timeout delivery')).json.error.code).toBe('llm_timeout');
-    expect(await callBack(forward, '{"ok":true,"result":{"score":1,"feedback":"late"}}')).toMatchObject({ status: 409 });
+    expect((await eventually(() => short.web.for(silent.jobId)[0], 'the timeout delivery')).json.error.code).toBe(
+      'llm_timeout',
+    );
+    expect(await callBack(forward, '{"ok":true,"result":{"score":1,"feedback":"late"}}')).toMatchObject({
+      status: 409,
+    });
   }
 
   // The document of the built relay, where the Swagger CLI plugin has run (as integrators get it).
@@ -159,18 +219,25 @@ describe('the result contract (RESULT_SCHEMA)', () => {
     expect(schemas.ReviewDto.properties.result.anyOf).toEqual([{ $ref: ref }, { type: 'null' }]);
     expect(schemas.DeliveryPayloadDto.properties.result.anyOf).toEqual([{ $ref: ref }, { type: 'null' }]);
     expect(schemas.LlmCallbackDto.properties.result.$ref).toBe(ref);
-    expect(doc.webhooks.reviewResult.post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/DeliveryPayloadDto');
+    expect(doc.webhooks.reviewResult.post.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/DeliveryPayloadDto',
+    );
     expect(doc.paths['/v1/llm/callback/{job_id}'].post.responses['422']).toBeDefined();
     fs.writeFileSync(`${dir}/openapi.json`, JSON.stringify(doc));
     const cli = path.resolve(__dirname, '../../node_modules/.bin/redocly');
     const env = { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' };
-    const lint = execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], { env, stdio: 'pipe' });
+    const lint = execFileSync(cli, ['lint', `${dir}/openapi.json`, '--extends', 'recommended', '--format', 'summary'], {
+      env,
+      stdio: 'pipe',
+    });
     expect(lint.toString()).not.toMatch(/^error/m);
 
     // A job with its result, as the built relay answers it, matches the document's ReviewDto, ReviewResult included.
     const built = stack.clientFor(relay);
     const jobId = await built.submit();
-    expect((await built.post(`/simulate-llm/${jobId}`, { ok: true, result: { score: 0.5, feedback: 'fine' } })).status).toBe(200);
+    expect(
+      (await built.post(`/simulate-llm/${jobId}`, { ok: true, result: { score: 0.5, feedback: 'fine' } })).status,
+    ).toBe(200);
     const job: any = await built.job(jobId);
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);

@@ -7,18 +7,38 @@ const MINUTE = 60_000;
 
 describe('GET /v1/reviews/summary', () => {
   // The receiver refuses deliveries to /fail…, and gives up on them at once (no retries).
-  const stack = useLoopbackStack({ web: (request) => ({ status: request.path.startsWith('/fail') ? 500 : 200 }), env: { CALLBACK_MAX_RETRIES: '0' } });
+  const stack = useLoopbackStack({
+    web: (request) => ({ status: request.path.startsWith('/fail') ? 500 : 200 }),
+    env: { CALLBACK_MAX_RETRIES: '0' },
+  });
 
-  const submit = (submissionId: string, hook = 'ok') => stack.client.submit({ submission_id: submissionId, webhook_url: `${stack.web.url}/${hook}` });
+  const submit = (submissionId: string, hook = 'ok') =>
+    stack.client.submit({ submission_id: submissionId, webhook_url: `${stack.web.url}/${hook}` });
   const until = (jobId: string, wanted: string) => stack.client.waitForStatus(jobId, wanted);
   const summary = async () => (await stack.relay.http.get('/v1/reviews/summary').expect(200)).body;
-  const sum = (minutes: { delivered: number; failed: number; gave_up: number }[], field: 'delivered' | 'failed' | 'gave_up') =>
-    minutes.reduce((total, minute) => total + minute[field], 0);
+  const sum = (
+    minutes: { delivered: number; failed: number; gave_up: number }[],
+    field: 'delivered' | 'failed' | 'gave_up',
+  ) => minutes.reduce((total, minute) => total + minute[field], 0);
 
   it('counts jobs by status, the LLM queue, the oldest pending job and the last hour of deliveries', async () => {
     const empty = await summary();
-    expect(empty.counts).toEqual({ queued: 0, processing: 0, delivering: 0, delivered: 0, delivery_failed: 0, cancelled: 0 });
-    expect(empty).toMatchObject({ llm_waiting: 0, llm_in_flight: 0, llm_max_in_flight: 0, oldest_pending_age_seconds: null, partial_before: null, simulation_enabled: true });
+    expect(empty.counts).toEqual({
+      queued: 0,
+      processing: 0,
+      delivering: 0,
+      delivered: 0,
+      delivery_failed: 0,
+      cancelled: 0,
+    });
+    expect(empty).toMatchObject({
+      llm_waiting: 0,
+      llm_in_flight: 0,
+      llm_max_in_flight: 0,
+      oldest_pending_age_seconds: null,
+      partial_before: null,
+      simulation_enabled: true,
+    });
     expect(empty.deliveries_per_minute).toHaveLength(60);
 
     const delivered = [await submit('s-1'), await submit('s-2')];
@@ -34,9 +54,20 @@ describe('GET /v1/reviews/summary', () => {
     // An attempt's row is written just after the status change: wait for the rows too.
     const body = await eventually(async () => {
       const current = await summary();
-      return sum(current.deliveries_per_minute, 'delivered') === 2 && sum(current.deliveries_per_minute, 'failed') === 1 && current;
+      return (
+        sum(current.deliveries_per_minute, 'delivered') === 2 &&
+        sum(current.deliveries_per_minute, 'failed') === 1 &&
+        current
+      );
     }, 'the attempt rows');
-    expect(body.counts).toEqual({ queued: 0, processing: 1, delivering: 0, delivered: 2, delivery_failed: 1, cancelled: 1 });
+    expect(body.counts).toEqual({
+      queued: 0,
+      processing: 1,
+      delivering: 0,
+      delivered: 2,
+      delivery_failed: 1,
+      cancelled: 1,
+    });
     expect(body.llm_waiting).toBe(0);
     expect(body.llm_in_flight).toBe(1);
     expect(body.oldest_pending_age_seconds).toBeGreaterThanOrEqual(0);
@@ -45,7 +76,9 @@ describe('GET /v1/reviews/summary', () => {
     expect(sum(body.deliveries_per_minute, 'failed')).toBe(1);
     expect(sum(body.deliveries_per_minute, 'gave_up')).toBe(1);
     const minutes = body.deliveries_per_minute.map((m: { minute: string }) => Date.parse(m.minute));
-    expect(minutes.every((t: number, i: number) => t % MINUTE === 0 && (i === 0 || t - minutes[i - 1] === MINUTE))).toBe(true);
+    expect(
+      minutes.every((t: number, i: number) => t % MINUTE === 0 && (i === 0 || t - minutes[i - 1] === MINUTE)),
+    ).toBe(true);
     expect(Date.parse(body.generated_at) - minutes[59]).toBeLessThan(MINUTE);
     expect(body.attempts_scanned).toBeGreaterThanOrEqual(3 + 5);
   });

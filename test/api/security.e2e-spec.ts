@@ -28,7 +28,10 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
     'http://100.64.1.1/hook',
     'http://10.0.0.8/hook',
   ])('refuses %s at intake with 422 and stores nothing', async (url) => {
-    const response = await stack.relay.http.post('/v1/reviews').send(reviewBody(url, { submission_id: 'ssrf' })).expect(422);
+    const response = await stack.relay.http
+      .post('/v1/reviews')
+      .send(reviewBody(url, { submission_id: 'ssrf' }))
+      .expect(422);
     expect(response.body).toMatchObject({ statusCode: 422, code: 'webhook_url_not_allowed' });
     expect(await stack.client.total({ submission_id: 'ssrf' })).toBe(0);
   });
@@ -40,7 +43,11 @@ describe('SSRF guard (ALLOW_PRIVATE_WEBHOOK_URLS=false)', () => {
     await stack.relay.app.get(DataSource).query('UPDATE jobs SET webhook_url = ? WHERE id = ?', [stack.hook, jobId]);
     await stack.relay.http.post(`/simulate-llm/${jobId}`).expect(200);
     const job = await stack.client.waitForStatus(jobId, 'delivery_failed');
-    expect(job.delivery).toMatchObject({ attempts: 1, last_status_code: null, last_error: expect.stringMatching(/^blocked/) });
+    expect(job.delivery).toMatchObject({
+      attempts: 1,
+      last_status_code: null,
+      last_error: expect.stringMatching(/^blocked/),
+    });
     expect(stack.web.requests).toHaveLength(0);
   });
 });
@@ -51,7 +58,10 @@ describe('hostile receivers', () => {
   const later = closeAfterEach();
 
   async function finalState(webhookUrl: string): Promise<any> {
-    return stack.client.waitForStatus(await stack.client.submit({ webhook_url: webhookUrl }), ['delivered', 'delivery_failed']);
+    return stack.client.waitForStatus(await stack.client.submit({ webhook_url: webhookUrl }), [
+      'delivered',
+      'delivery_failed',
+    ]);
   }
 
   it('does not read a huge answer: the status decides, and the connection is dropped after the headers', async () => {
@@ -68,7 +78,7 @@ describe('hostile receivers', () => {
         if (!socket.write(chunk)) await Promise.race([new Promise((resolve) => socket.once('drain', resolve)), closed]);
       }
     });
-    later(server.close);
+    later(() => server.close());
     expect((await finalState(`http://127.0.0.1:${server.port}/hook`)).status).toBe('delivered');
     await closed;
     expect(written).toBeLessThan(size);
@@ -80,7 +90,7 @@ describe('hostile receivers', () => {
       socket.write(`HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\n\r\n`);
       socket.end(bomb);
     });
-    later(server.close);
+    later(() => server.close());
     expect((await finalState(`http://127.0.0.1:${server.port}/hook`)).status).toBe('delivered');
   });
 
@@ -91,16 +101,22 @@ describe('hostile receivers', () => {
       const timer = setInterval(() => socket.write('a'), 200);
       socket.on('close', () => clearInterval(timer));
     });
-    later(server.close);
+    later(() => server.close());
     const job = await finalState(`http://127.0.0.1:${server.port}/hook`);
-    expect(job).toMatchObject({ status: 'delivery_failed', delivery: { attempts: 2, last_error: 'deadline exceeded' } });
+    expect(job).toMatchObject({
+      status: 'delivery_failed',
+      delivery: { attempts: 2, last_error: 'deadline exceeded' },
+    });
   });
 
   it('retries a receiver that refuses connections, then gives up visibly', async () => {
     const closed = await rawServer(() => undefined);
     await closed.close();
     const job = await finalState(`http://127.0.0.1:${closed.port}/hook`);
-    expect(job).toMatchObject({ status: 'delivery_failed', delivery: { attempts: 2, last_error: expect.stringContaining('ECONNREFUSED') } });
+    expect(job).toMatchObject({
+      status: 'delivery_failed',
+      delivery: { attempts: 2, last_error: expect.stringContaining('ECONNREFUSED') },
+    });
   });
 
   it('ignores HTTP_PROXY and HTTPS_PROXY', async () => {
@@ -122,16 +138,28 @@ describe('hostile receivers', () => {
 });
 
 describe('request hygiene', () => {
-  const stack = useLoopbackStack({ llm: false, env: { CALLBACK_MAX_BODY_BYTES: '2048', INTAKE_RATE_LIMIT: '3', INTAKE_RATE_WINDOW_SECONDS: '60', RELAY_API_KEYS: 'k1,k2' } });
+  const stack = useLoopbackStack({
+    llm: false,
+    env: {
+      CALLBACK_MAX_BODY_BYTES: '2048',
+      INTAKE_RATE_LIMIT: '3',
+      INTAKE_RATE_WINDOW_SECONDS: '60',
+      RELAY_API_KEYS: 'k1,k2',
+    },
+  });
 
   it('limits the callback body separately (413)', async () => {
-    const answer = await postJson(`${stack.relay.url}/v1/llm/callback/job_x?token=t`, { ok: true, result: 'x'.repeat(4096) });
+    const answer = await postJson(`${stack.relay.url}/v1/llm/callback/job_x?token=t`, {
+      ok: true,
+      result: 'x'.repeat(4096),
+    });
     expect(answer).toMatchObject({ status: 413, json: { code: 'payload_too_large' } });
   });
 
   it('rate-limits intake per API key with 429 and Retry-After', async () => {
     const body = reviewBody('http://127.0.0.1:9/hook');
-    for (let i = 0; i < 3; i += 1) await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(202);
+    for (let i = 0; i < 3; i += 1)
+      await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(202);
     const limited = await stack.relay.http.post('/v1/reviews').set('x-api-key', 'k1').send(body).expect(429);
     expect(limited.body).toMatchObject({ statusCode: 429, code: 'rate_limited' });
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -148,7 +176,9 @@ describe('request hygiene', () => {
   });
 });
 
-async function rawServer(onConnection: (socket: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+async function rawServer(
+  onConnection: (socket: net.Socket) => unknown,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);

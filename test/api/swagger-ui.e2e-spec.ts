@@ -19,7 +19,14 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
     relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/relay.db`, RELAY_API_KEYS: 'ui-test-key' });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -36,7 +43,12 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
     await page.waitForSelector('.opblock-summary-path');
     const paths = await page.locator('.opblock-summary-path').allTextContents();
     expect(paths.map((p) => p.replace(/\u200b/g, ''))).toEqual(
-      expect.arrayContaining(['/v1/reviews', '/v1/reviews/{job_id}', '/v1/llm/callback/{job_id}', '/simulate-llm/{job_id}']),
+      expect.arrayContaining([
+        '/v1/reviews',
+        '/v1/reviews/{job_id}',
+        '/v1/llm/callback/{job_id}',
+        '/simulate-llm/{job_id}',
+      ]),
     );
 
     // The delivery to the web service, described as an OpenAPI 3.1 webhook.
@@ -60,7 +72,10 @@ const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
     await operation.locator('button.execute').click();
     const status = operation.locator('.live-responses-table .response .response-col_status').first();
     await eventually(async () => (await status.textContent())?.trim() === '202', 'a 202 in the live response', 15_000);
-    const responseBody = await operation.locator('.live-responses-table .response-col_description pre').first().textContent();
+    const responseBody = await operation
+      .locator('.live-responses-table .response-col_description pre')
+      .first()
+      .textContent();
     const jobId = JSON.parse(responseBody ?? '{}').job_id;
     expect(jobId).toMatch(/^job_[0-9a-f]{32}$/);
     await eventually(() => stack.web.for(jobId)[0], 'the delivery of the job made in the browser');

@@ -8,7 +8,11 @@ describe('bad input gets one clear message per problem', () => {
   const stack = useLoopbackStack({ env: { RELAY_API_KEYS: KEY }, apiKey: KEY });
 
   const post = (path: string, body: unknown, type = 'application/json') =>
-    stack.relay.http.post(path).set('x-api-key', KEY).set('content-type', type).send(typeof body === 'string' ? body : JSON.stringify(body));
+    stack.relay.http
+      .post(path)
+      .set('x-api-key', KEY)
+      .set('content-type', type)
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
 
   async function queuedJob(): Promise<{ jobId: string; callbackUrl: string }> {
     const jobId = await stack.client.submit();
@@ -18,11 +22,26 @@ describe('bad input gets one clear message per problem', () => {
 
   it.each([
     [{}, ['submission_id is required', 'file_refs is required', 'webhook_url is required']],
-    [{ submission_id: 5, file_refs: [{ url: 'https://f.example/1' }], webhook_url: 'https://w.example/h' }, ['submission_id must be a string']],
-    [{ submission_id: '', file_refs: [{ url: 'https://f.example/1' }], webhook_url: 'https://w.example/h' }, ['submission_id must be longer than or equal to 1 characters']],
-    [{ submission_id: 's', file_refs: ['https://f.example/1'], webhook_url: 'https://w.example/h' }, ['file_refs[0] must be an object with a url']],
-    [{ submission_id: 's', file_refs: [{ url: 'https://f.example/1' }, {}], webhook_url: 'https://w.example/h' }, ['file_refs[1].url is required']],
-    [{ submission_id: 's', file_refs: [{ url: 'https://f.example/1', size: 1 }], webhook_url: 'https://w.example/h' }, ['file_refs[0].size is not an accepted field']],
+    [
+      { submission_id: 5, file_refs: [{ url: 'https://f.example/1' }], webhook_url: 'https://w.example/h' },
+      ['submission_id must be a string'],
+    ],
+    [
+      { submission_id: '', file_refs: [{ url: 'https://f.example/1' }], webhook_url: 'https://w.example/h' },
+      ['submission_id must be longer than or equal to 1 characters'],
+    ],
+    [
+      { submission_id: 's', file_refs: ['https://f.example/1'], webhook_url: 'https://w.example/h' },
+      ['file_refs[0] must be an object with a url'],
+    ],
+    [
+      { submission_id: 's', file_refs: [{ url: 'https://f.example/1' }, {}], webhook_url: 'https://w.example/h' },
+      ['file_refs[1].url is required'],
+    ],
+    [
+      { submission_id: 's', file_refs: [{ url: 'https://f.example/1', size: 1 }], webhook_url: 'https://w.example/h' },
+      ['file_refs[0].size is not an accepted field'],
+    ],
     [{ submission_id: 's', file_refs: 'x', webhook_url: 'https://w.example/h' }, ['file_refs must be an array']],
   ])('intake %j → %j', async (body, details) => {
     const response = await post('/v1/reviews', body).expect(400);
@@ -46,23 +65,42 @@ describe('bad input gets one clear message per problem', () => {
     const { jobId } = await queuedJob();
     expect((await post(`/simulate-llm/${jobId}`, 'null').expect(400)).body).toMatchObject({ code: 'body_not_object' });
     expect((await post('/v1/reviews', '[1]').expect(400)).body).toMatchObject({ code: 'body_not_object' });
-    expect((await post(`/simulate-llm/${jobId}`, { ok: null }).expect(400)).body.details).toEqual(['ok must be a boolean value']);
+    expect((await post(`/simulate-llm/${jobId}`, { ok: null }).expect(400)).body.details).toEqual([
+      'ok must be a boolean value',
+    ]);
     const utf16 = Buffer.from(JSON.stringify(reviewBody(`${stack.web.url}/hook`)), 'utf16le');
-    const refused = await stack.relay.http.post('/v1/reviews').set('x-api-key', KEY).set('content-type', 'application/json; charset=utf-16').send(utf16);
+    const refused = await stack.relay.http
+      .post('/v1/reviews')
+      .set('x-api-key', KEY)
+      .set('content-type', 'application/json; charset=utf-16')
+      .send(utf16);
     expect(refused.status).toBe(415);
     expect(refused.body).toMatchObject({ code: 'unsupported_charset' });
     await post('/v1/reviews', reviewBody(`${stack.web.url}/hook`), 'application/json; charset=UTF-8').expect(202);
   });
 
   it('the simulation endpoint needs a key when keys are set, and simulates an LLM failure with the README body (the callback body shape)', async () => {
-    const jobId = (await stack.relay.http.post('/v1/reviews').set('authorization', `Bearer ${KEY}`).send(reviewBody(`${stack.web.url}/hook`)).expect(202)).body.job_id;
+    const jobId = (
+      await stack.relay.http
+        .post('/v1/reviews')
+        .set('authorization', `Bearer ${KEY}`)
+        .send(reviewBody(`${stack.web.url}/hook`))
+        .expect(202)
+    ).body.job_id;
     const failure = { ok: false, error: { code: 'model_overloaded', message: 'The document could not be parsed' } };
-    expect((await stack.relay.http.post(`/simulate-llm/${jobId}`).send(failure).expect(401)).body).toMatchObject({ code: 'invalid_api_key' });
+    expect((await stack.relay.http.post(`/simulate-llm/${jobId}`).send(failure).expect(401)).body).toMatchObject({
+      code: 'invalid_api_key',
+    });
     await stack.relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', 'wrong').send(failure).expect(401);
     expect((await stack.relay.http.get(`/v1/reviews/${jobId}`).set('x-api-key', KEY).expect(200)).body.ok).toBeNull();
 
-    expect((await stack.relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', KEY).send(failure).expect(200)).body).toEqual({ job_id: jobId, status: 'accepted' });
+    expect(
+      (await stack.relay.http.post(`/simulate-llm/${jobId}`).set('x-api-key', KEY).send(failure).expect(200)).body,
+    ).toEqual({ job_id: jobId, status: 'accepted' });
     const delivery = await eventually(() => stack.web.for(jobId)[0], 'the delivery');
-    expect(delivery.json).toMatchObject({ ok: false, error: { code: 'llm_error', message: 'model_overloaded: The document could not be parsed' } });
+    expect(delivery.json).toMatchObject({
+      ok: false,
+      error: { code: 'llm_error', message: 'model_overloaded: The document could not be parsed' },
+    });
   });
 });

@@ -52,7 +52,10 @@ async function failedDelivery(stack: Stack, submissionId: string): Promise<strin
   await stack.relay.http.post(`/simulate-llm/${jobId}`).expect(200);
   await reach(stack, jobId, 'delivery_failed');
   // The attempt's row is written just after the status change.
-  await eventually(async () => (await stack.relay.http.get(`/v1/reviews/${jobId}`)).body.delivery.last_status_code === 500, 'the attempt row');
+  await eventually(
+    async () => (await stack.relay.http.get(`/v1/reviews/${jobId}`)).body.delivery.last_status_code === 500,
+    'the attempt row',
+  );
   return jobId;
 }
 
@@ -61,10 +64,14 @@ async function text(page: Page, selector: string): Promise<string> {
 }
 
 async function until(page: Page, selector: string, wanted: string | RegExp, what: string): Promise<void> {
-  await eventually(async () => {
-    const found = (await page.locator(selector).count()) > 0 ? await text(page, selector) : '';
-    return typeof wanted === 'string' ? found === wanted : wanted.test(found);
-  }, what, 20_000);
+  await eventually(
+    async () => {
+      const found = (await page.locator(selector).count()) > 0 ? await text(page, selector) : '';
+      return typeof wanted === 'string' ? found === wanted : wanted.test(found);
+    },
+    what,
+    20_000,
+  );
 }
 
 (withChromium ? describe : describe.skip)('the operator console in a real browser (headless Chromium)', () => {
@@ -74,7 +81,14 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
 
@@ -115,9 +129,21 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     const page = await open(stack);
     await until(page, '[data-status="delivered"]', '2', 'the delivered count');
     const counts = Object.fromEntries(
-      await Promise.all(['queued', 'processing', 'delivering', 'delivered', 'delivery_failed', 'cancelled'].map(async (s) => [s, await text(page, `[data-status="${s}"]`)])),
+      await Promise.all(
+        ['queued', 'processing', 'delivering', 'delivered', 'delivery_failed', 'cancelled'].map(async (s) => [
+          s,
+          await text(page, `[data-status="${s}"]`),
+        ]),
+      ),
     );
-    expect(counts).toEqual({ queued: '1', processing: '1', delivering: '0', delivered: '2', delivery_failed: '1', cancelled: '1' });
+    expect(counts).toEqual({
+      queued: '1',
+      processing: '1',
+      delivering: '0',
+      delivered: '2',
+      delivery_failed: '1',
+      cancelled: '1',
+    });
     expect(await text(page, '[data-fact="llm_waiting"]')).toBe('1');
     expect(await text(page, '[data-fact="llm_in_flight"]')).toBe('1');
     expect(await text(page, '[data-fact="oldest_pending"]')).toMatch(/^\d+ s$/);
@@ -145,7 +171,11 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
 
     stack.receiver.status = 200;
     await row.getByRole('button', { name: `Redeliver ${jobId}` }).click();
-    await eventually(async () => (await row.locator('.result').textContent()) === 'delivered', 'the row to say delivered', 20_000);
+    await eventually(
+      async () => (await row.locator('.result').textContent()) === 'delivered',
+      'the row to say delivered',
+      20_000,
+    );
     const deliveries = stack.web.for(jobId);
     expect(deliveries).toHaveLength(2);
     expect(deliveries[1].headers['webhook-id']).toBe(deliveries[0].headers['webhook-id']);
@@ -154,13 +184,21 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
 
   it('redelivers three selected jobs at once, each result in its row', async () => {
     const stack = await boot();
-    const jobs = [await failedDelivery(stack, 'bulk-1'), await failedDelivery(stack, 'bulk-2'), await failedDelivery(stack, 'bulk-3')];
+    const jobs = [
+      await failedDelivery(stack, 'bulk-1'),
+      await failedDelivery(stack, 'bulk-2'),
+      await failedDelivery(stack, 'bulk-3'),
+    ];
     const page = await open(stack, '#/failed');
     for (const jobId of jobs) await page.getByLabel(`Select ${jobId}`).check();
     stack.receiver.status = 200;
     await page.getByRole('button', { name: 'Redeliver selected (3)' }).click();
     for (const jobId of jobs) {
-      await eventually(async () => (await page.locator(`tr[data-job="${jobId}"] .result`).textContent()) === 'delivered', `${jobId} delivered`, 20_000);
+      await eventually(
+        async () => (await page.locator(`tr[data-job="${jobId}"] .result`).textContent()) === 'delivered',
+        `${jobId} delivered`,
+        20_000,
+      );
       expect(stack.web.for(jobId)).toHaveLength(2);
     }
     expect(await page.getByRole('button', { name: /Redeliver selected/ }).textContent()).toBe('Redeliver selected (0)');
@@ -178,7 +216,9 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await page.getByLabel('Job id or submission id').fill('find-me');
     await page.getByRole('button', { name: 'Search' }).click();
     await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 2, 'two matches');
-    const found = await page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    const found = await page
+      .locator('table.jobs tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
     expect(found.sort()).toEqual([...wanted].sort());
     expect(page.url()).toContain('submission_id=find-me');
     await screenshots(page, 'search');
@@ -189,10 +229,14 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
 
     await page.goto(`${stack.relay.url}/console/#/jobs?status=processing`);
     await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 20, 'a first page of 20');
-    const first = await page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    const first = await page
+      .locator('table.jobs tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
     await page.getByRole('link', { name: 'Next page' }).click();
     await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 3, 'a second page of 3');
-    const second = await page.locator('table.jobs tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
+    const second = await page
+      .locator('table.jobs tbody tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job')));
     expect(new Set([...first, ...second]).size).toBe(23);
     expect(await page.getByRole('link', { name: 'Next page' }).count()).toBe(0);
   });
@@ -205,7 +249,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     stack.llmAnswers.delete('timeline');
     await reach(stack, jobId, 'processing');
     stack.receiver.status = 500;
-    await stack.relay.http.post(`/simulate-llm/${jobId}`).send({ ok: true, result: { score: 0.91, feedback: 'Clear and complete' } }).expect(200);
+    await stack.relay.http
+      .post(`/simulate-llm/${jobId}`)
+      .send({ ok: true, result: { score: 0.91, feedback: 'Clear and complete' } })
+      .expect(200);
     await reach(stack, jobId, 'delivery_failed');
     stack.receiver.status = 200;
     await stack.relay.http.post(`/v1/reviews/${jobId}/redeliver`).expect(202);
@@ -225,8 +272,14 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await until(page, '[data-job-status]', 'delivered', 'the job page');
     const rows = page.locator('table.timeline tbody tr');
     expect(await rows.count()).toBe(attempts.length);
-    const shown = await rows.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent?.trim())));
-    expect(shown.map((cells) => `${cells[1]} ${cells[5]}`)).toEqual(attempts.map((a: { leg: string; outcome: string }) => `${a.leg} ${a.outcome}`));
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent?.trim()),
+      ),
+    );
+    expect(shown.map((cells) => `${cells[1]} ${cells[5]}`)).toEqual(
+      attempts.map((a: { leg: string; outcome: string }) => `${a.leg} ${a.outcome}`),
+    );
     expect(shown[0][4]).toBe('HTTP 500');
     expect(shown[2][4]).toBe('HTTP 500');
     expect(shown[3][2]).toBe('2 (round 2)');
@@ -240,7 +293,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     const cancelled = await submit(stack, 'timeline-cancel');
     await reach(stack, cancelled, 'processing');
     await stack.relay.http.post(`/v1/reviews/${cancelled}/cancel`).expect(202);
-    await eventually(async () => (await stack.relay.http.get(`/v1/reviews/${cancelled}/attempts`)).body.items.length === 2, 'the cancel notice');
+    await eventually(
+      async () => (await stack.relay.http.get(`/v1/reviews/${cancelled}/attempts`)).body.items.length === 2,
+      'the cancel notice',
+    );
     await page.goto(`${stack.relay.url}/console/#/job/${cancelled}`);
     await eventually(async () => (await page.locator('table.timeline tr.leg-cancel').count()) === 1, 'the cancel row');
   });
@@ -285,7 +341,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await page.getByRole('button', { name: 'Use this key' }).click();
     await until(page, '[data-status="queued"], [data-status="processing"]', /^[01]$/, 'the overview');
     await page.goto(`${stack.relay.url}/console/#/jobs?submission_id=secret`);
-    await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 1, 'the job, read with the key');
+    await eventually(
+      async () => (await page.locator('table.jobs tbody tr').count()) === 1,
+      'the job, read with the key',
+    );
 
     const apiCalls = watched!.requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/'));
     expect(apiCalls.length).toBeGreaterThan(3);
@@ -308,7 +367,10 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await reach(stack, jobId, 'processing');
     await stack.relay.http
       .post(`/simulate-llm/${jobId}`)
-      .send({ ok: false, error: { code: '<script>window.__pwned=2</script>', message: `<svg onload="window.__pwned=3">` } })
+      .send({
+        ok: false,
+        error: { code: '<script>window.__pwned=2</script>', message: `<svg onload="window.__pwned=3">` },
+      })
       .expect(200);
     await reach(stack, jobId, 'delivered');
 
@@ -339,7 +401,9 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       await page.locator(`tr[data-job="${jobId}"]`).waitFor();
       const paths = watched.requests.map((r) => new URL(r.url).pathname);
       expect(paths.every((p) => p.startsWith('/ops/relay/'))).toBe(true);
-      expect(paths).toEqual(expect.arrayContaining(['/ops/relay/console/', '/ops/relay/console/app.js', '/ops/relay/v1/reviews/summary']));
+      expect(paths).toEqual(
+        expect.arrayContaining(['/ops/relay/console/', '/ops/relay/console/app.js', '/ops/relay/v1/reviews/summary']),
+      );
       // Checked here: the finally below closes the page before afterEach would look.
       expect(watched.problems).toEqual([]);
     } finally {
@@ -380,7 +444,8 @@ describe('serving the console', () => {
     const missing = await relay.http.get('/console/nothing-here.js').expect(404);
     await relay.http.get('/console/../package.json').expect(404);
     // Every answer under /console carries the policy, not only the 200s.
-    for (const answer of [redirect, notModified, missing]) expect(answer.headers['content-security-policy']).toContain("default-src 'none'");
+    for (const answer of [redirect, notModified, missing])
+      expect(answer.headers['content-security-policy']).toContain("default-src 'none'");
     const docs = await relay.http.get('/docs').redirects(1).expect(200);
     expect(docs.headers['content-security-policy']).toContain("'unsafe-inline'");
   });
@@ -402,7 +467,13 @@ async function prefixProxy(prefix: string, target: URL): Promise<{ origin: strin
       return;
     }
     const upstream = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url.slice(prefix.length), headers: req.headers },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url.slice(prefix.length),
+        headers: req.headers,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -414,10 +485,10 @@ async function prefixProxy(prefix: string, target: URL): Promise<{ origin: strin
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
-

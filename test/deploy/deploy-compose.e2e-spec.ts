@@ -24,20 +24,25 @@ const USER_ENV: Record<string, string> = {
  */
 function interpolate(value: unknown, env: Record<string, string>): unknown {
   if (Array.isArray(value)) return value.map((item) => interpolate(item, env));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env)]));
   if (typeof value !== 'string') return value;
-  return value.replace(/\$(?:(\$)|([A-Za-z_]\w*)|\{([A-Za-z_]\w*)(?:(:?)([-?])([^}]*))?\})/g, (_, dollar, bare, name, colon, op, arg) => {
-    if (dollar) return '$';
-    const found = env[bare ?? name];
-    const missing = found === undefined || (colon === ':' && found === '');
-    if (op === '?' && missing) throw new Error(`required variable ${name} is missing: ${arg}`);
-    if (op === '-' && missing) return arg;
-    return found ?? '';
-  });
+  return value.replace(
+    /\$(?:(\$)|([A-Za-z_]\w*)|\{([A-Za-z_]\w*)(?:(:?)([-?])([^}]*))?\})/g,
+    (_, dollar, bare, name, colon, op, arg) => {
+      if (dollar) return '$';
+      const found = env[bare ?? name];
+      const missing = found === undefined || (colon === ':' && found === '');
+      if (op === '?' && missing) throw new Error(`required variable ${name} is missing: ${arg}`);
+      if (op === '-' && missing) return arg;
+      return found ?? '';
+    },
+  );
 }
 
 // YAML 1.2 with merge keys (`<<: *relay`), as Compose reads it; then interpolation.
-const parse = (env: Record<string, string>): any => interpolate(load(text, { schema: CORE_SCHEMA.withTags(mergeTag) }), env);
+const parse = (env: Record<string, string>): any =>
+  interpolate(load(text, { schema: CORE_SCHEMA.withTags(mergeTag) }), env);
 
 /** Drops draft-04 `id` keywords (fragments like "#/definitions/service", no real URIs), which Ajv 8 refuses. */
 function withoutIds(schema: unknown): unknown {
@@ -67,7 +72,7 @@ describe('docker-compose.yml (PostgreSQL, two replicas, nginx)', () => {
   const services: Record<string, any> = compose.services;
   const replicas = Object.keys(services).filter((name) => services[name].depends_on?.migrate);
 
-  it('is valid against the Compose specification\'s JSON schema, which rejects a broken copy', () => {
+  it("is valid against the Compose specification's JSON schema, which rejects a broken copy", () => {
     const validate = schemaValidator();
     expect(validate(compose) ? [] : validate.errors).toEqual([]);
     const breakages = [
@@ -100,7 +105,10 @@ describe('docker-compose.yml (PostgreSQL, two replicas, nginx)', () => {
       const replica = services[name];
       expect(replica.build).toBe(services.migrate.build);
       expect(replica.image).toBe(services.migrate.image);
-      expect(replica.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+      expect(replica.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
       expect(replica.healthcheck.test.join(' ')).toContain('/health/ready');
       expect(replica.restart).toBe('unless-stopped');
     }
@@ -126,7 +134,7 @@ describe('docker-compose.yml (PostgreSQL, two replicas, nginx)', () => {
     }
   });
 
-  it('puts nginx with deploy/nginx.conf in front, its upstream naming the replicas\' services and port', () => {
+  it("puts nginx with deploy/nginx.conf in front, its upstream naming the replicas' services and port", () => {
     const nginx = services.nginx;
     expect(nginx.image).toMatch(/^nginx:/);
     expect(nginx.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
@@ -134,10 +142,13 @@ describe('docker-compose.yml (PostgreSQL, two replicas, nginx)', () => {
     const upstream = [...conf.matchAll(UPSTREAM_SERVER)].map(([, host, port]) => ({ host, port }));
     expect(upstream.map((server) => server.host).sort()).toEqual([...replicas].sort());
     for (const server of upstream) expect(server.port).toBe(services[server.host].environment.PORT);
-    expect(nginx.depends_on).toEqual(Object.fromEntries(replicas.map((name) => [name, { condition: 'service_healthy' }])));
+    expect(nginx.depends_on).toEqual(
+      Object.fromEntries(replicas.map((name) => [name, { condition: 'service_healthy' }])),
+    );
     const certificates = [...conf.matchAll(/ssl_certificate(?:_key)? (\S+);/g)].map(([, file]) => path.dirname(file));
     expect(certificates.length).toBe(2);
-    for (const folder of certificates) expect(nginx.volumes.some((volume: string) => volume.split(':')[1] === folder)).toBe(true);
+    for (const folder of certificates)
+      expect(nginx.volumes.some((volume: string) => volume.split(':')[1] === folder)).toBe(true);
     expect(nginx.ports).toEqual(expect.arrayContaining(['443:443']));
   });
 });

@@ -23,7 +23,10 @@ describe('Dockerfile', () => {
     dockerfile.getInstructions().filter((i) => i.getKeyword() === keyword && i.getRange().start.line < runtimeStart);
 
   it('passes dockerfile-utils lint', () => {
-    const output = execFileSync(path.join(root, 'node_modules/.bin/dockerfile-utils'), ['lint', path.join(root, 'Dockerfile')]).toString();
+    const output = execFileSync(path.join(root, 'node_modules/.bin/dockerfile-utils'), [
+      'lint',
+      path.join(root, 'Dockerfile'),
+    ]).toString();
     expect(output.trim()).toBe('');
   });
 
@@ -46,11 +49,17 @@ describe('Dockerfile', () => {
   });
 
   it('installs (better-sqlite3 13 ships prebuilds: no compiler) and prunes dev dependencies in the build stage only', () => {
-    const buildRuns = inBuild('RUN').map((i) => i.getTextContent()).join('\n');
+    const buildRuns = inBuild('RUN')
+      .map((i) => i.getTextContent())
+      .join('\n');
     expect(buildRuns).toMatch(/npm ci\b/);
     expect(buildRuns).not.toMatch(/g\+\+|node-gyp/);
     expect(buildRuns).toMatch(/npm prune --omit=dev|npm ci --omit=dev/);
-    expect(inRuntime('RUN').map((i) => i.getTextContent()).join('\n')).not.toMatch(/g\+\+|npm ci/);
+    expect(
+      inRuntime('RUN')
+        .map((i) => i.getTextContent())
+        .join('\n'),
+    ).not.toMatch(/g\+\+|npm ci/);
   });
 
   it('runs as a non-root user under tini with an exec-form CMD, a health check and a data volume', () => {
@@ -62,24 +71,46 @@ describe('Dockerfile', () => {
     expect(inRuntime('HEALTHCHECK')[0].getTextContent()).toContain('/health/live');
     const volume = inRuntime('VOLUME')[0].getTextContent();
     expect(volume).toContain('/data');
-    expect(inRuntime('ENV').map((i) => i.getTextContent()).join('\n')).toContain('DATABASE_URL=sqlite:////data/');
+    expect(
+      inRuntime('ENV')
+        .map((i) => i.getTextContent())
+        .join('\n'),
+    ).toContain('DATABASE_URL=sqlite:////data/');
   });
 
   it('builds the console into dist/ (which the runtime stage copies): console/ and its build script reach the build', () => {
-    const copied = inBuild('COPY').flatMap((copy) => copy.getArguments().slice(0, -1).map((a) => a.getValue()));
+    const copied = inBuild('COPY').flatMap((copy) =>
+      copy
+        .getArguments()
+        .slice(0, -1)
+        .map((a) => a.getValue()),
+    );
     expect(copied).toEqual(expect.arrayContaining(['console', 'scripts/build-console.js']));
-    expect(inBuild('RUN').map((i) => i.getTextContent()).join('\n')).toMatch(/npm run build/);
-    expect(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.build).toContain('scripts/build-console.js');
+    expect(
+      inBuild('RUN')
+        .map((i) => i.getTextContent())
+        .join('\n'),
+    ).toMatch(/npm run build/);
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts.build).toContain(
+      'scripts/build-console.js',
+    );
     const ignored = fs.readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
     expect(ignored).not.toContain('console');
     // `scripts` is ignored as a whole; the build script is let back in, after that line.
     expect(ignored.indexOf('!scripts/build-console.js')).toBeGreaterThan(ignored.indexOf('scripts'));
-    expect(inRuntime('COPY').map((i) => i.getTextContent()).join('\n')).toMatch(/\/app\/dist \.\/dist/);
+    expect(
+      inRuntime('COPY')
+        .map((i) => i.getTextContent())
+        .join('\n'),
+    ).toMatch(/\/app\/dist \.\/dist/);
   });
 
   it('copies only what exists, and .dockerignore keeps local state out', () => {
     for (const copy of inBuild('COPY')) {
-      for (const source of copy.getArguments().slice(0, -1).map((a) => a.getValue())) {
+      for (const source of copy
+        .getArguments()
+        .slice(0, -1)
+        .map((a) => a.getValue())) {
         expect(fs.existsSync(path.join(root, source))).toBe(true);
       }
     }
@@ -107,12 +138,24 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const request = (method: string, pathname: string, body?: string, headers: Record<string, string> = {}, localAddress?: string) =>
-    nginx.request(method, pathname, body, headers, localAddress);
+  const request = (
+    method: string,
+    pathname: string,
+    body?: string,
+    headers: Record<string, string> = {},
+    localAddress?: string,
+  ) => nginx.request(method, pathname, body, headers, localAddress);
 
   it('carries a job through TLS, with the request id and the client address seen through one hop', async () => {
-    const body = JSON.stringify({ submission_id: 'via-nginx', file_refs: [{ url: 'https://files.example.com/1.pdf' }], webhook_url: stack.hook });
-    const posted = await request('POST', '/v1/reviews', body, { 'x-request-id': 'trace-nginx-1', 'x-forwarded-for': '6.6.6.6' });
+    const body = JSON.stringify({
+      submission_id: 'via-nginx',
+      file_refs: [{ url: 'https://files.example.com/1.pdf' }],
+      webhook_url: stack.hook,
+    });
+    const posted = await request('POST', '/v1/reviews', body, {
+      'x-request-id': 'trace-nginx-1',
+      'x-forwarded-for': '6.6.6.6',
+    });
     expect(posted.status).toBe(202);
     expect(posted.headers['x-request-id']).toBe('trace-nginx-1');
     const jobId = JSON.parse(posted.text).job_id;
@@ -149,7 +192,9 @@ const withNginx = hasProgram('nginx', 'RELAY_REQUIRE_NGINX') && hasProgram('open
   it('serves /metrics to allowed addresses only, and redirects plain HTTP', async () => {
     expect((await request('GET', '/metrics')).status).toBe(200);
     expect((await request('GET', '/metrics', undefined, {}, '127.0.0.2')).status).toBe(403);
-    const plain = await new Promise<http.IncomingMessage>((resolve) => http.get({ host: '127.0.0.1', port: nginx.httpPort, path: '/v1/reviews' }, resolve));
+    const plain = await new Promise<http.IncomingMessage>((resolve) =>
+      http.get({ host: '127.0.0.1', port: nginx.httpPort, path: '/v1/reviews' }, resolve),
+    );
     expect(plain.statusCode).toBe(301);
     expect(plain.headers.location).toMatch(/^https:\/\//);
   });

@@ -8,7 +8,14 @@ import { loadConfig } from '../../src/config/config';
  * environment variables the configuration reads (found by watching loadConfig read them, not by a list kept by hand).
  */
 const root = path.resolve(__dirname, '../..');
-const documents = ['README.md', 'CONTRIBUTING.md', ...fs.readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const documents = [
+  'README.md',
+  'CONTRIBUTING.md',
+  ...fs
+    .readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 // Written on another branch; until it lands, a link to it is allowed to dangle.
 const PENDING = new Set(['docs/architecture.md']);
 
@@ -34,7 +41,10 @@ export function headingSlugs(markdown: string): Set<string> {
     const heading = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!heading) continue;
     const text = heading[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*_~]/g, (c) => (c === '_' ? '_' : ''));
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const seen = counts.get(base) ?? 0;
     counts.set(base, seen + 1);
     slugs.add(seen === 0 ? base : `${base}-${seen}`);
@@ -49,7 +59,9 @@ function links(markdown: string): string[] {
 
 describe('the documentation', () => {
   it('is a set of files that exist', () => {
-    expect(documents).toEqual(expect.arrayContaining(['README.md', 'CONTRIBUTING.md', 'docs/configuration.md', 'docs/api.md']));
+    expect(documents).toEqual(
+      expect.arrayContaining(['README.md', 'CONTRIBUTING.md', 'docs/configuration.md', 'docs/api.md']),
+    );
   });
 
   it.each(documents)('%s: every relative link and #anchor resolves', (document) => {
@@ -74,8 +86,15 @@ describe('the documentation', () => {
   });
 
   it('makes GitHub-style anchors (the checker checks itself)', () => {
-    const slugs = headingSlugs('# The API\n## Status and `queue_position`\n## Status and `queue_position`\n```\n# not a heading\n```\n## Replicas, behind nginx!');
-    expect([...slugs]).toEqual(['the-api', 'status-and-queue_position', 'status-and-queue_position-1', 'replicas-behind-nginx']);
+    const slugs = headingSlugs(
+      '# The API\n## Status and `queue_position`\n## Status and `queue_position`\n```\n# not a heading\n```\n## Replicas, behind nginx!',
+    );
+    expect([...slugs]).toEqual([
+      'the-api',
+      'status-and-queue_position',
+      'status-and-queue_position-1',
+      'replicas-behind-nginx',
+    ]);
   });
 
   it('lists in docs/configuration.md exactly the environment variables the configuration reads', () => {
@@ -88,7 +107,14 @@ describe('the documentation', () => {
         },
       });
     loadConfig(watching({}));
-    loadConfig(watching({ NODE_ENV: 'production', CALLBACK_HMAC_SECRET: 'x'.repeat(40), RELAY_API_KEYS: 'k', LLM_API_URL: 'https://llm.example' }));
+    loadConfig(
+      watching({
+        NODE_ENV: 'production',
+        CALLBACK_HMAC_SECRET: 'x'.repeat(40),
+        RELAY_API_KEYS: 'k',
+        LLM_API_URL: 'https://llm.example',
+      }),
+    );
     expect(read.size).toBeGreaterThan(30);
 
     const documented = new Set<string>();
@@ -97,6 +123,8 @@ describe('the documentation', () => {
       for (const [, name] of firstCell.matchAll(/`([A-Z][A-Z0-9_]*)`/g)) documented.add(name);
     }
     expect({ undocumented: [...read].filter((name) => !documented.has(name)).sort() }).toEqual({ undocumented: [] });
-    expect({ documentedButNotRead: [...documented].filter((name) => !read.has(name)).sort() }).toEqual({ documentedButNotRead: [] });
+    expect({ documentedButNotRead: [...documented].filter((name) => !read.has(name)).sort() }).toEqual({
+      documentedButNotRead: [],
+    });
   });
 });

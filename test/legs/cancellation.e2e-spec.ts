@@ -7,11 +7,15 @@ const CANCEL_PATH = '/v1/reviews/{job_id}/cancel';
 
 describe('cancellation', () => {
   // Fresh fakes for each test; each test starts the relay with its own settings.
-  const stack = useLoopbackStack({ llm: (request) => (request.path.endsWith('/cancel') ? { status: 200 } : { status: 202 }), relay: false }, 'each');
+  const stack = useLoopbackStack(
+    { llm: (request) => (request.path.endsWith('/cancel') ? { status: 200 } : { status: 202 }), relay: false },
+    'each',
+  );
 
   /** Forwards the LLM accepted (not cancel notices). */
   const forwardsOf = (jobId: string) => stack.llm.for(jobId).filter((request) => !request.path.endsWith('/cancel'));
-  const noticesOf = (jobId: string) => stack.llm.requests.filter((request) => request.path === `/v1/reviews/${jobId}/cancel`);
+  const noticesOf = (jobId: string) =>
+    stack.llm.requests.filter((request) => request.path === `/v1/reviews/${jobId}/cancel`);
   const get = (jobId: string) => stack.client.job(jobId);
   const submit = (submissionId = 'subm-1') => stack.client.submit({ submission_id: submissionId });
   const cancel = (jobId: string) => stack.relay.http.post(`/v1/reviews/${jobId}/cancel`);
@@ -70,7 +74,12 @@ describe('cancellation', () => {
       ['forward', 'success'],
       ['cancel', 'success'],
     ]);
-    expect(attempts[1]).toMatchObject({ attempt_no: 1, round: null, status_code: 200, target: `${stack.llm.url}/v1/reviews/${busy}/cancel` });
+    expect(attempts[1]).toMatchObject({
+      attempt_no: 1,
+      round: null,
+      status_code: 200,
+      target: `${stack.llm.url}/v1/reviews/${busy}/cancel`,
+    });
 
     const late = await postJson(forwardsOf(busy)[0].json.callback_url, { ok: true, result: { score: 0.2 } });
     expect(late).toEqual({ status: 200, json: { job_id: busy, status: 'cancelled' } });
@@ -150,7 +159,9 @@ describe('cancellation', () => {
     stack.llm.handler = () => ({ status: 202 });
     const withdrawn = await submit();
     await cancel(withdrawn).expect(202);
-    expect((await stack.relay.http.post(`/v1/reviews/${withdrawn}/redeliver`).expect(409)).body.code).toBe('job_not_finished');
+    expect((await stack.relay.http.post(`/v1/reviews/${withdrawn}/redeliver`).expect(409)).body.code).toBe(
+      'job_not_finished',
+    );
     const listed = (await stack.relay.http.get('/v1/reviews?status=cancelled').expect(200)).body.items;
     expect(listed.map((item: any) => item.job_id)).toEqual([withdrawn]);
   });

@@ -64,7 +64,9 @@ describe('delivery to the web service: retries, give-up and redeliver', () => {
     expect(stack.web.for(jobId)).toHaveLength(7);
 
     const attempts = await stack.client.attempts(jobId);
-    expect(attempts.filter((a: any) => a.leg === 'delivery').map((a: any) => [a.attempt_no, a.round, a.outcome])).toEqual([
+    expect(
+      attempts.filter((a: any) => a.leg === 'delivery').map((a: any) => [a.attempt_no, a.round, a.outcome]),
+    ).toEqual([
       [1, 1, 'retry'],
       [2, 1, 'retry'],
       [3, 1, 'failed'],
@@ -73,7 +75,9 @@ describe('delivery to the web service: retries, give-up and redeliver', () => {
       [6, 2, 'failed'],
       [7, 3, 'success'],
     ]);
-    expect(attempts.filter((a: any) => a.leg === 'forward').map((a: any) => [a.attempt_no, a.round])).toEqual([[1, null]]);
+    expect(attempts.filter((a: any) => a.leg === 'forward').map((a: any) => [a.attempt_no, a.round])).toEqual([
+      [1, null],
+    ]);
 
     const metrics = await stack.client.metrics();
     expect(metricValue(metrics, 'relay_callback_to_delivery_seconds_count')).toBe(0);
@@ -110,7 +114,8 @@ describe('delivery to the web service: retries, give-up and redeliver', () => {
 
   it('honours Retry-After on 429', async () => {
     await stack.start();
-    stack.web.handler = (_request, index) => (index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
+    stack.web.handler = (_request, index) =>
+      index === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 };
     const job = await submitAndWait('delivered');
     const [first, second] = stack.web.for(job.job_id);
     expect(second.at - first.at).toBeGreaterThanOrEqual(950);

@@ -33,7 +33,11 @@ describe('forward leg, callback deadline and simulation', () => {
     expect(delivery.json).toMatchObject({ job_id: jobId, ok: false, result: null, error: { code: 'forward_failed' } });
     expect(delivery.json.error.message).toMatch(/after 3 attempt\(s\)/);
     const attempts = await stack.client.attempts(jobId);
-    expect(attempts.filter((a: any) => a.leg === 'forward').map((a: any) => a.outcome)).toEqual(['retry', 'retry', 'failed']);
+    expect(attempts.filter((a: any) => a.leg === 'forward').map((a: any) => a.outcome)).toEqual([
+      'retry',
+      'retry',
+      'failed',
+    ]);
   });
 
   it('does not retry a forward the LLM refuses with a 4xx', async () => {
@@ -61,12 +65,18 @@ describe('forward leg, callback deadline and simulation', () => {
     await stack.start();
     const given = await submit();
     const generated = await submit();
-    await stack.relay.http.post(`/simulate-llm/${given}`).send({ ok: true, result: { score: 1 } }).expect(200, { job_id: given, status: 'accepted' });
+    await stack.relay.http
+      .post(`/simulate-llm/${given}`)
+      .send({ ok: true, result: { score: 1 } })
+      .expect(200, { job_id: given, status: 'accepted' });
     await stack.relay.http.post(`/simulate-llm/${generated}`).expect(200, { job_id: generated, status: 'accepted' });
     expect((await eventually(() => stack.web.for(given)[0], 'given delivery')).json.result).toEqual({ score: 1 });
     const made = (await eventually(() => stack.web.for(generated)[0], 'generated delivery')).json.result;
     expect(made).toMatchObject({ score: expect.any(Number), feedback: expect.any(String), model: 'simulated-llm' });
-    await stack.relay.http.post(`/simulate-llm/${given}`).send({ ok: true, result: { score: 0 } }).expect(409);
+    await stack.relay.http
+      .post(`/simulate-llm/${given}`)
+      .send({ ok: true, result: { score: 0 } })
+      .expect(409);
     await stack.relay.http.post('/simulate-llm/job_missing').expect(404);
   });
 

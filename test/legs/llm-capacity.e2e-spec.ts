@@ -42,14 +42,18 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
     // Oldest first: jobs were submitted one after another, so each is forwarded within the few that free up together
     // (the forwards of one claim race each other to the LLM), never after a younger job further along.
     expect([...capacity.state.accepted].sort()).toEqual([...ids].sort());
-    ids.forEach((id, intakeOrder) => expect(Math.abs(capacity.state.accepted.indexOf(id) - intakeOrder)).toBeLessThan(3));
+    ids.forEach((id, intakeOrder) =>
+      expect(Math.abs(capacity.state.accepted.indexOf(id) - intakeOrder)).toBeLessThan(3),
+    );
   });
 
   it('counts the jobs at the LLM from idx_jobs_forwarding alone, not by walking the queued backlog', async () => {
     stack.llm.handler = () => ({ status: 202 });
     const relay = await stack.start({ LLM_MAX_IN_FLIGHT: '2' });
     const db = relay.app.get(DataSource);
-    const plan: { detail: string }[] = await db.query(`EXPLAIN QUERY PLAN ${relay.app.get(ClaimsRepository).inFlightSql}`);
+    const plan: { detail: string }[] = await db.query(
+      `EXPLAIN QUERY PLAN ${relay.app.get(ClaimsRepository).inFlightSql}`,
+    );
     const details = plan.map((row) => row.detail).join('\n');
     expect(details).toMatch(/USING (COVERING )?INDEX idx_jobs_forwarding/);
     expect(details).not.toMatch(/idx_jobs_status_created|SCAN jobs/);
@@ -72,7 +76,9 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
     stack.llm.handler = (request) => {
       const status = answers.length === 0 ? 429 : 202;
       answers.push({ at: Date.now(), status });
-      return status === 429 ? { status, headers: { 'retry-after': '1' } } : { status, body: { job: request.json.job_id } };
+      return status === 429
+        ? { status, headers: { 'retry-after': '1' } }
+        : { status, body: { job: request.json.job_id } };
     };
     await stack.start();
     const [first] = await submitMany([stack.client], 1);
@@ -109,35 +115,45 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
   });
 });
 
-(postgresReachable('the LLM capacity test on PostgreSQL') ? describe : describe.skip)('LLM_MAX_IN_FLIGHT across replicas on PostgreSQL', () => {
-  const later = closeAfterEach();
+(postgresReachable('the LLM capacity test on PostgreSQL') ? describe : describe.skip)(
+  'LLM_MAX_IN_FLIGHT across replicas on PostgreSQL',
+  () => {
+    const later = closeAfterEach();
 
-  it("bounds a due-work scan by the database clock, so jobs not yet due are not read", async () => {
-    const database = await createTestDatabase();
-    later(() => database.drop());
-    const relay = await startRelay({ DATABASE_URL: database.url, LLM_API_URL: 'http://127.0.0.1:9' });
-    later(() => relay.close());
-    const db = relay.app.get(DataSource);
-    const plan: { 'QUERY PLAN': string }[] = await db.query(
-      `EXPLAIN SELECT id FROM jobs WHERE status = 'cancelled' AND next_attempt_at <= ${nowMsSql(db)} ORDER BY next_attempt_at LIMIT 5`,
-    );
-    const text = plan.map((row) => row['QUERY PLAN']).join('\n');
-    // The clock is an InitPlan, evaluated once, so it bounds the index scan instead of filtering row by row.
-    expect(text).toMatch(/Index Cond: \(\(\(status\)::text = 'cancelled'::text\) AND \(next_attempt_at <= \$\d\)\)/);
-    expect(text).not.toMatch(/Filter: .*clock_timestamp/);
-  });
+    it('bounds a due-work scan by the database clock, so jobs not yet due are not read', async () => {
+      const database = await createTestDatabase();
+      later(() => database.drop());
+      const relay = await startRelay({ DATABASE_URL: database.url, LLM_API_URL: 'http://127.0.0.1:9' });
+      later(() => relay.close());
+      const db = relay.app.get(DataSource);
+      const plan: { 'QUERY PLAN': string }[] = await db.query(
+        `EXPLAIN SELECT id FROM jobs WHERE status = 'cancelled' AND next_attempt_at <= ${nowMsSql(db)} ORDER BY next_attempt_at LIMIT 5`,
+      );
+      const text = plan.map((row) => row['QUERY PLAN']).join('\n');
+      // The clock is an InitPlan, evaluated once, so it bounds the index scan instead of filtering row by row.
+      expect(text).toMatch(/Index Cond: \(\(\(status\)::text = 'cancelled'::text\) AND \(next_attempt_at <= \$\d\)\)/);
+      expect(text).not.toMatch(/Filter: .*clock_timestamp/);
+    });
 
-  it('keeps the jobs at the LLM within the limit for two replicas together', async () => {
-    const database = await createTestDatabase();
-    later(() => database.drop());
-    const capacity = capacityLlm(4, 120);
-    const stack = await startLoopbackStack({ llm: capacity.handler, relay: false, env: { DATABASE_URL: database.url, LLM_MAX_IN_FLIGHT: '4' } });
-    later(() => stack.close());
-    const replicas = [await stack.start(), await stack.startAnother()];
-    const ids = await submitMany(replicas.map((relay) => stack.clientFor(relay)), 40);
-    await eventually(() => ids.every((id) => stack.web.for(id).length > 0), 'every delivery', 30_000);
-    expect(capacity.state.peak).toBeLessThanOrEqual(4);
-    expect(capacity.state.refused).toBe(0);
-    expect(new Set(capacity.state.accepted).size).toBe(40);
-  });
-});
+    it('keeps the jobs at the LLM within the limit for two replicas together', async () => {
+      const database = await createTestDatabase();
+      later(() => database.drop());
+      const capacity = capacityLlm(4, 120);
+      const stack = await startLoopbackStack({
+        llm: capacity.handler,
+        relay: false,
+        env: { DATABASE_URL: database.url, LLM_MAX_IN_FLIGHT: '4' },
+      });
+      later(() => stack.close());
+      const replicas = [await stack.start(), await stack.startAnother()];
+      const ids = await submitMany(
+        replicas.map((relay) => stack.clientFor(relay)),
+        40,
+      );
+      await eventually(() => ids.every((id) => stack.web.for(id).length > 0), 'every delivery', 30_000);
+      expect(capacity.state.peak).toBeLessThanOrEqual(4);
+      expect(capacity.state.refused).toBe(0);
+      expect(new Set(capacity.state.accepted).size).toBe(40);
+    });
+  },
+);

@@ -4,7 +4,10 @@ import { callingBackLlm, eventually, postJson } from '../support/fake-server';
 import { useLoopbackStack } from '../support/loopback-stack';
 
 describe('a review job end to end (SQLite, loopback LLM and web service)', () => {
-  const stack = useLoopbackStack({ llm: callingBackLlm(), env: { LLM_API_KEY: 'llm-key-123', CALLBACK_HMAC_SECRET: 'test-secret' } }, 'each');
+  const stack = useLoopbackStack(
+    { llm: callingBackLlm(), env: { LLM_API_KEY: 'llm-key-123', CALLBACK_HMAC_SECRET: 'test-secret' } },
+    'each',
+  );
 
   /** Intake's answer is checked on every submission here. */
   async function submit(overrides: Record<string, unknown> = {}): Promise<string> {
@@ -46,7 +49,11 @@ describe('a review job end to end (SQLite, loopback LLM and web service)', () =>
 
     const job = await stack.client.waitForStatus(jobId, 'delivered');
     expect(job).toMatchObject({ ok: true, result: { score: 0.86 }, error: null, forward_attempts: 1 });
-    expect(job.delivery).toMatchObject({ attempts: 1, last_status_code: 200, webhook_id: delivery.headers['webhook-id'] });
+    expect(job.delivery).toMatchObject({
+      attempts: 1,
+      last_status_code: 200,
+      webhook_id: delivery.headers['webhook-id'],
+    });
     expect(JSON.stringify(job)).not.toContain(forward.json.callback_token);
 
     const attempts = await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200);
@@ -76,9 +83,13 @@ describe('a review job end to end (SQLite, loopback LLM and web service)', () =>
     stack.llm.handler = () => ({ status: 202 });
     const jobId = await submit();
     const forward = await eventually(() => stack.llm.for(jobId)[0], 'the forward');
-    const answer = await postJson(`${stack.relay.url}/v1/llm/callback/${jobId}`, { ok: true, result: 'fine' }, {
-      authorization: `Bearer ${forward.json.callback_token}`,
-    });
+    const answer = await postJson(
+      `${stack.relay.url}/v1/llm/callback/${jobId}`,
+      { ok: true, result: 'fine' },
+      {
+        authorization: `Bearer ${forward.json.callback_token}`,
+      },
+    );
     expect(answer).toEqual({ status: 200, json: { job_id: jobId, status: 'accepted' } });
     await eventually(() => stack.web.for(jobId)[0], 'the delivery');
   });
@@ -103,7 +114,10 @@ describe('a review job end to end (SQLite, loopback LLM and web service)', () =>
       expect(answer.status).toBe(401);
       expect(answer.json).toMatchObject({ statusCode: 401, code: 'invalid_callback_token' });
     }
-    const unknown = await postJson(`${stack.relay.url}/v1/llm/callback/job_unknown?token=${forward.json.callback_token}`, { ok: true });
+    const unknown = await postJson(
+      `${stack.relay.url}/v1/llm/callback/job_unknown?token=${forward.json.callback_token}`,
+      { ok: true },
+    );
     expect(unknown).toMatchObject({ status: 404, json: { code: 'job_not_found' } });
 
     const job = (await stack.relay.http.get(`/v1/reviews/${jobId}`).expect(200)).body;
@@ -120,7 +134,9 @@ describe('a review job end to end (SQLite, loopback LLM and web service)', () =>
 
     const answers = await Promise.all([1, 2, 3, 4].map(() => postJson(callbackUrl, { ok: true, result })));
     expect(answers.map((a) => a.json.status).sort()).toEqual(['accepted', 'duplicate', 'duplicate', 'duplicate']);
-    expect((await postJson(callbackUrl, { result: { notes: ['a', 'b'], score: 0.5 }, ok: true })).json.status).toBe('duplicate');
+    expect((await postJson(callbackUrl, { result: { notes: ['a', 'b'], score: 0.5 }, ok: true })).json.status).toBe(
+      'duplicate',
+    );
     const conflict = await postJson(callbackUrl, { ok: true, result: { score: 0.1 } });
     expect(conflict).toMatchObject({ status: 409, json: { code: 'result_already_recorded' } });
 
@@ -133,7 +149,11 @@ describe('a review job end to end (SQLite, loopback LLM and web service)', () =>
 
   it('delivers an LLM failure as ok:false with llm_error', async () => {
     stack.llm.handler = (request) => {
-      setTimeout(() => void postJson(request.json.callback_url, { ok: false, error: { code: 'bad_pdf', message: 'unreadable' } }), 5);
+      setTimeout(
+        () =>
+          void postJson(request.json.callback_url, { ok: false, error: { code: 'bad_pdf', message: 'unreadable' } }),
+        5,
+      );
       return { status: 202 };
     };
     const jobId = await submit();

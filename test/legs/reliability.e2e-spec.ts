@@ -27,15 +27,23 @@ describe('graceful stop', () => {
       const answer = await fetch(`${first.url}/health/ready`).catch(() => null);
       return answer?.status === 503 && answer;
     }, 'readiness 503 while draining');
-    expect((ready as Response).status).toBe(503);
-    expect(await (ready as Response).json()).toMatchObject({ code: 'not_ready', error: { intake: { status: 'down', message: 'draining' } } });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({
+      code: 'not_ready',
+      error: { intake: { status: 'down', message: 'draining' } },
+    });
     await closing;
 
     const db = new Database(`${dir}/relay.db`, { readonly: true });
-    expect(db.prepare('SELECT status, lease_token FROM jobs WHERE id = ?').get(jobId)).toEqual({ status: 'delivering', lease_token: null });
+    expect(db.prepare('SELECT status, lease_token FROM jobs WHERE id = ?').get(jobId)).toEqual({
+      status: 'delivering',
+      lease_token: null,
+    });
     // The attempt was cut off at the end of the grace period (not left to its 20 s deadline) and recorded, without
     // taking the job back, before the database closed.
-    const cutOff = db.prepare("SELECT attempt_no, outcome, error FROM delivery_attempts WHERE job_id = ? AND leg = 'delivery'").all(jobId);
+    const cutOff = db
+      .prepare("SELECT attempt_no, outcome, error FROM delivery_attempts WHERE job_id = ? AND leg = 'delivery'")
+      .all(jobId);
     expect(cutOff).toEqual([{ attempt_no: 1, outcome: 'stale', error: expect.not.stringMatching(/deadline/) }]);
     db.close();
 
@@ -94,12 +102,19 @@ describe('a second process holding the SQLite write lock', () => {
     const client = stack.clientFor(relay);
     const holder = spawn(
       process.execPath,
-      ['-e', `const D=require('better-sqlite3');const d=new D(${JSON.stringify(`${dir}/relay.db`)});d.exec('BEGIN IMMEDIATE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');process.exit(0)},2500)`],
+      [
+        '-e',
+        `const D=require('better-sqlite3');const d=new D(${JSON.stringify(`${dir}/relay.db`)});d.exec('BEGIN IMMEDIATE');console.log('locked');setTimeout(()=>{d.exec('COMMIT');process.exit(0)},2500)`,
+      ],
       { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
     );
-    await new Promise((resolve) => holder.stdout!.once('data', resolve));
+    await new Promise((resolve) => holder.stdout.once('data', resolve));
     const answers = await Promise.all([1, 2, 3].map((i) => client.submitAnswer({ submission_id: `locked-${i}` })));
     expect(answers.map((a) => a.status)).toEqual([202, 202, 202]);
-    await eventually(() => answers.every((a) => stack.web.for(a.body.job_id).length === 1), 'every job delivered', 20_000);
+    await eventually(
+      () => answers.every((a) => stack.web.for(a.body.job_id).length === 1),
+      'every job delivered',
+      20_000,
+    );
   });
 });

@@ -24,8 +24,14 @@ async function untilAllDelivered(client: RelayClient, ids: string[], stallMs = 3
       deadline = Date.now() + stallMs;
     }
     if (Date.now() > deadline) {
-      const states = await Promise.all(missing.map(async (id) => `${id}: ${JSON.stringify(await client.job(id).catch((error: Error) => error.message))}`));
-      throw new Error(`Timed out waiting for all ${ids.length} accepted jobs delivered: ${missing.length} not after ${stallMs} ms without progress\n${states.join('\n')}`);
+      const states = await Promise.all(
+        missing.map(
+          async (id) => `${id}: ${JSON.stringify(await client.job(id).catch((error: Error) => error.message))}`,
+        ),
+      );
+      throw new Error(
+        `Timed out waiting for all ${ids.length} accepted jobs delivered: ${missing.length} not after ${stallMs} ms without progress\n${states.join('\n')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -63,18 +69,26 @@ describe('crash safety (real process, kill -9)', () => {
 
     // Second life: the LLM now accepts and calls back at once; the web service still hangs.
     stack.llm.handler = (request) => {
-      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: { n: request.json.submission_id } }).catch(() => undefined), 5);
+      setTimeout(
+        () =>
+          void postJson(request.json.callback_url, { ok: true, result: { n: request.json.submission_id } }).catch(
+            () => undefined,
+          ),
+        5,
+      );
       return { status: 202 };
     };
     relay = await stack.startProcess(env);
-    await eventually(() => jobIds.every((id) => stack.web.for(id).length > 0), 'every delivery in flight', 30_000).catch(
-      async (error: Error) => {
-        const states = await Promise.all(
-          jobIds.map(async (id) => JSON.stringify(await (await fetch(`${relay!.url}/v1/reviews/${id}/attempts`)).json())),
-        );
-        throw new Error(`${error.message}\n${states.join('\n')}\n${relay!.output.slice(-3000)}`);
-      },
-    );
+    await eventually(
+      () => jobIds.every((id) => stack.web.for(id).length > 0),
+      'every delivery in flight',
+      30_000,
+    ).catch(async (error: Error) => {
+      const states = await Promise.all(
+        jobIds.map(async (id) => JSON.stringify(await (await fetch(`${relay!.url}/v1/reviews/${id}/attempts`)).json())),
+      );
+      throw new Error(`${error.message}\n${states.join('\n')}\n${relay!.output.slice(-3000)}`);
+    });
     await relay.kill();
 
     // Third life: the web service answers.
@@ -103,7 +117,10 @@ describe('crash safety (real process, kill -9)', () => {
       LLM_CALLBACK_TIMEOUT_SECONDS: '2',
     };
     stack.llm.handler = (request) => {
-      setTimeout(() => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined), Math.random() * 50);
+      setTimeout(
+        () => void postJson(request.json.callback_url, { ok: true, result: 1 }).catch(() => undefined),
+        Math.random() * 50,
+      );
       return { status: 202 };
     };
     stack.web.handler = async () => {

@@ -36,7 +36,9 @@ describe('one relay per SQLite file', () => {
   it('refuses a second app in the same process until the first is closed', async () => {
     const config = loadConfig({ ...FAST, DATABASE_URL: `sqlite:///${dir}/in-process.db` });
     const first = await startRelay({ DATABASE_URL: config.databaseUrl }, dir);
-    await expect(createRelayApp(config)).rejects.toThrow(`another relay is already using the database ${dir}/in-process.db`);
+    await expect(createRelayApp(config)).rejects.toThrow(
+      `another relay is already using the database ${dir}/in-process.db`,
+    );
     await first.close();
     const second = await startRelay({ DATABASE_URL: config.databaseUrl }, dir);
     await second.http.get('/health/ready').expect(200);

@@ -8,10 +8,19 @@ describe('the embedded SQLite database', () => {
     const db = stack.relay.app.get(DataSource);
     expect(db.options.synchronize).toBe(false);
     const migrations = await db.query('SELECT name FROM migrations');
-    expect(migrations.map((m: { name: string }) => m.name)).toEqual(['InitialSchema1764150000000', 'DeliveryRounds1795750000000', 'HistoryScale1796000000000', 'ChangeFeed1797000000000', 'ResultContract1797100000000', 'LlmCapacity1797200000000']);
+    expect(migrations.map((m: { name: string }) => m.name)).toEqual([
+      'InitialSchema1764150000000',
+      'DeliveryRounds1795750000000',
+      'HistoryScale1796000000000',
+      'ChangeFeed1797000000000',
+      'ResultContract1797100000000',
+      'LlmCapacity1797200000000',
+    ]);
     expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const columns = (await db.query('PRAGMA table_info(jobs)')).map((c: { name: string }) => c.name);
-    expect(columns).toEqual(expect.arrayContaining(['callback_token_hashes', 'lease_token', 'lease_expires_at', 'next_attempt_at']));
+    expect(columns).toEqual(
+      expect.arrayContaining(['callback_token_hashes', 'lease_token', 'lease_expires_at', 'next_attempt_at']),
+    );
     expect(columns).not.toContain('callback_token');
   });
 

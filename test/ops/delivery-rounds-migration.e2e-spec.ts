@@ -62,15 +62,35 @@ async function migrateAndCheck(databaseUrl: string, hook: string): Promise<void>
         .filter((a: any) => a.leg === 'delivery')
         .map((a: any) => [a.attempt_no, a.round]);
 
-    expect((await relay.http.get('/v1/reviews/job_a').expect(200)).body.delivery).toMatchObject({ attempts: 4, rounds: 2 });
-    expect(await deliveryRows('job_a')).toEqual([[1, 1], [2, 1], [3, 1], [4, 2]]);
-    expect((await relay.http.get('/v1/reviews/job_a/attempts')).body.items[0]).toMatchObject({ leg: 'forward', attempt_no: 1, round: null });
-    expect((await relay.http.get('/v1/reviews/job_c').expect(200)).body.delivery).toMatchObject({ attempts: 0, rounds: 0 });
+    expect((await relay.http.get('/v1/reviews/job_a').expect(200)).body.delivery).toMatchObject({
+      attempts: 4,
+      rounds: 2,
+    });
+    expect(await deliveryRows('job_a')).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 2],
+    ]);
+    expect((await relay.http.get('/v1/reviews/job_a/attempts')).body.items[0]).toMatchObject({
+      leg: 'forward',
+      attempt_no: 1,
+      round: null,
+    });
+    expect((await relay.http.get('/v1/reviews/job_c').expect(200)).body.delivery).toMatchObject({
+      attempts: 0,
+      rounds: 0,
+    });
 
     // job_b's pending second round is claimed by the migrated relay: its first attempt is number 4, in round 2.
     const delivered = await relay.client.waitForStatus('job_b', 'delivered');
     expect(delivered.delivery).toMatchObject({ attempts: 4, rounds: 2 });
-    expect(await deliveryRows('job_b')).toEqual([[1, 1], [2, 1], [3, 1], [4, 2]]);
+    expect(await deliveryRows('job_b')).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 2],
+    ]);
   } finally {
     await relay.close();
   }
@@ -84,7 +104,10 @@ async function revertAndCheck(databaseUrl: string): Promise<void> {
   const applied = async () => (await db.query('SELECT name FROM migrations')).map((row: { name: string }) => row.name);
   while ((await applied()).includes('DeliveryRounds1795750000000')) await db.undoLastMigration();
   const jobs = await db.query("SELECT id, delivery_attempts FROM jobs WHERE id IN ('job_a', 'job_b') ORDER BY id");
-  expect(jobs.map((j: any) => [j.id, Number(j.delivery_attempts)])).toEqual([['job_a', 1], ['job_b', 1]]);
+  expect(jobs.map((j: any) => [j.id, Number(j.delivery_attempts)])).toEqual([
+    ['job_a', 1],
+    ['job_b', 1],
+  ]);
   const rows = await db.query("SELECT attempt_no FROM delivery_attempts WHERE job_id = 'job_b' ORDER BY id");
   expect(rows.map((r: any) => Number(r.attempt_no))).toEqual([1, 2, 3, 1]);
   await db.destroy();
@@ -102,10 +125,13 @@ describe('the delivery-rounds migration on existing data', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  (postgresReachable('the delivery-rounds migration on PostgreSQL') ? it : it.skip)('does the same on PostgreSQL', async () => {
-    await withPostgresDatabase(async (url) => {
-      await migrateAndCheck(url, stack.hook);
-      await revertAndCheck(url);
-    });
-  });
+  (postgresReachable('the delivery-rounds migration on PostgreSQL') ? it : it.skip)(
+    'does the same on PostgreSQL',
+    async () => {
+      await withPostgresDatabase(async (url) => {
+        await migrateAndCheck(url, stack.hook);
+        await revertAndCheck(url);
+      });
+    },
+  );
 });

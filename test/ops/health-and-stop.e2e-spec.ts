@@ -35,7 +35,7 @@ describe('health and stop of the relay process', () => {
       const answer = await fetch(`${relay.url}/health/ready`);
       return answer.status === 503 && answer;
     }, 'readiness 503 while draining');
-    expect(await (ready as Response).json()).toMatchObject({ statusCode: 503, code: 'not_ready' });
+    expect(await ready.json()).toMatchObject({ statusCode: 503, code: 'not_ready' });
     const live = await fetch(`${relay.url}/health/live`);
     expect(live.status).toBe(200);
     expect(await live.json()).toMatchObject({ status: 'ok' });
@@ -64,7 +64,10 @@ describe('health and stop of the relay process', () => {
 
   it('does not wait out the keep-alive timeout for a connection whose request spans the server closing', async () => {
     stack.web.handler = () => ({ hang: true });
-    const relay = await stack.startProcess({ DATABASE_URL: `sqlite:///${dir}/spanning.db`, SHUTDOWN_GRACE_SECONDS: '0.5' });
+    const relay = await stack.startProcess({
+      DATABASE_URL: `sqlite:///${dir}/spanning.db`,
+      SHUTDOWN_GRACE_SECONDS: '0.5',
+    });
     const agent = new http.Agent({ keepAlive: true });
     later(() => agent.destroy());
     const jobId = await stack.clientFor(relay).submit();
@@ -73,15 +76,21 @@ describe('health and stop of the relay process', () => {
     const body = JSON.stringify({ ok: true, result: { score: 1 } });
     let answered: (status: number) => void = () => undefined;
     const answer = new Promise<number>((resolve) => (answered = resolve));
-    const callback = http.request(`${relay.url}/v1/llm/callback/${jobId}?token=wrong`, {
-      method: 'POST',
-      agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (response) => {
-      response.resume();
-      answered(response.statusCode ?? 0);
-    });
-    const connected = new Promise((resolve) => callback.once('socket', (socket: net.Socket) => socket.once('connect', resolve)));
+    const callback = http.request(
+      `${relay.url}/v1/llm/callback/${jobId}?token=wrong`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        response.resume();
+        answered(response.statusCode ?? 0);
+      },
+    );
+    const connected = new Promise((resolve) =>
+      callback.once('socket', (socket: net.Socket) => socket.once('connect', resolve)),
+    );
     callback.write(body.slice(0, 5));
     await connected;
     relay.signal('SIGTERM');

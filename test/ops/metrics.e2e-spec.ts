@@ -7,14 +7,19 @@ import { metricValue as metric } from '../support/relay-client';
 
 describe('GET /metrics', () => {
   // The receiver fails the first delivery once.
-  const stack = useLoopbackStack({ llm: callingBackLlm(), web: (_request, index) => ({ status: index === 0 ? 500 : 200 }) });
+  const stack = useLoopbackStack({
+    llm: callingBackLlm(),
+    web: (_request, index) => ({ status: index === 0 ? 500 : 200 }),
+  });
   const later = closeAfterEach();
 
   it('exposes job, attempt, callback and process metrics in Prometheus text, with bounded labels', async () => {
     const jobId = await stack.client.submit();
     await stack.client.waitForStatus(jobId, 'delivered');
     const callbackUrl = stack.llm.for(jobId)[0].json.callback_url as string;
-    expect((await postJson(callbackUrl, { ok: true, result: { score: 0.86, feedback: 'Good structure' } })).status).toBe(200);
+    expect(
+      (await postJson(callbackUrl, { ok: true, result: { score: 0.86, feedback: 'Good structure' } })).status,
+    ).toBe(200);
     expect((await postJson(callbackUrl.replace(/token=[^&]+/, 'token=forged'), { ok: true })).status).toBe(401);
     expect((await postJson(callbackUrl, { ok: 'yes' })).status).toBe(400);
     expect((await postJson(callbackUrl, { ok: false })).status).toBe(409);

@@ -39,7 +39,9 @@ describe('the relay process', () => {
     later(() => relay.kill());
     expect(fs.existsSync(`${dir}/nested/relay.db`)).toBe(true);
     expect(relay.output).toContain(`"msg":"database: SQLite file ${dir}/nested/relay.db"`);
-    const jobId = await new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` }).submit({ submission_id: 'sigterm' });
+    const jobId = await new RelayClient(relay.url, { webhookUrl: `${web.url}/hook` }).submit({
+      submission_id: 'sigterm',
+    });
     await eventually(() => web.for(jobId).length > 0, 'the delivery to start');
     relay.signal('SIGTERM');
     expect(await relay.exited()).toBe(0);
@@ -52,7 +54,11 @@ describe('the relay process', () => {
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const { port } = holder.address() as AddressInfo;
     try {
-      const { code, output } = await runUntilExit({ PORT: String(port), DATABASE_URL: `sqlite:///${dir}/port.db`, LOG_LEVEL: 'info' });
+      const { code, output } = await runUntilExit({
+        PORT: String(port),
+        DATABASE_URL: `sqlite:///${dir}/port.db`,
+        LOG_LEVEL: 'info',
+      });
       expect(code).not.toBe(0);
       expect(output).toContain(`port ${port} on 127.0.0.1 is already in use`);
       expect(output).toMatch(/set PORT \(or HOST\)/);
@@ -63,7 +69,7 @@ describe('the relay process', () => {
     }
   });
 
-  it('keeps an idle keep-alive connection past Node\'s 5 s default, so a client reusing it is answered', async () => {
+  it("keeps an idle keep-alive connection past Node's 5 s default, so a client reusing it is answered", async () => {
     const relay = await RelayProcess.start({ DATABASE_URL: `sqlite:///${dir}/keep-alive.db` });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -97,12 +103,22 @@ function idleFor(socket: net.Socket, ms: number): Promise<void> {
   });
 }
 
-function get(agent: http.Agent, url: string): Promise<{ status: number; reused: boolean; keepAlive?: string; socket: net.Socket }> {
+function get(
+  agent: http.Agent,
+  url: string,
+): Promise<{ status: number; reused: boolean; keepAlive?: string; socket: net.Socket }> {
   return new Promise((resolve, reject) => {
     let socket: net.Socket;
     const request = http.get(url, { agent }, (response) => {
       response.resume();
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, reused: request.reusedSocket, keepAlive: String(response.headers['keep-alive']), socket }));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          reused: request.reusedSocket,
+          keepAlive: String(response.headers['keep-alive']),
+          socket,
+        }),
+      );
     });
     request.on('socket', (assigned: net.Socket) => (socket = assigned));
     request.on('error', reject);

@@ -41,7 +41,10 @@ describe('secrets never reach the logs', () => {
     const jobId = await client.submit({ webhook_url: `${stack.hook}?receiver_secret=SENTINEL-4` }, { headers: auth });
     await eventually(() => stack.web.for(jobId).length === 1, 'the delivery');
     // The attempt's log line follows its database write, which may land just after the receiver has the delivery.
-    await eventually(() => /delivery job=\S+ attempt=1 status=200 outcome=success/.test(relay.output), 'the delivery log line');
+    await eventually(
+      () => /delivery job=\S+ attempt=1 status=200 outcome=success/.test(relay.output),
+      'the delivery log line',
+    );
     const forged = await client.post(`/v1/llm/callback/${jobId}?token=forged-SENTINEL-5`, { ok: true });
     expect(forged.status).toBe(401);
     await client.post('/v1/reviews', { bad: true }, { 'x-api-key': 'wrong-key-SENTINEL-6' });

@@ -47,18 +47,29 @@ async function readiness(relay: RelayProcess): Promise<number> {
 
   it('brings up three replicas started at the same moment on an empty database, each migration applied once', async () => {
     const url = await freshDatabase();
-    const started = await Promise.all([1, 2, 3].map(() => RelayProcess.start({ DATABASE_URL: url }).then((relay) => (relays.push(relay), relay))));
+    const started = await Promise.all(
+      [1, 2, 3].map(() => RelayProcess.start({ DATABASE_URL: url }).then((relay) => (relays.push(relay), relay))),
+    );
     for (const relay of started) expect(await readiness(relay)).toBe(200);
     // Up at the first try: @nestjs/typeorm retries a failed start every 3 s, which would hide a race lost.
-    for (const relay of started) expect(relay.output).not.toMatch(/Unable to connect to the database|query failed|already exists|duplicate key/i);
-    const applied = await admin(url, async (client) => (await client.query('SELECT name FROM migrations ORDER BY id')).rows.map((row) => row.name));
+    for (const relay of started)
+      expect(relay.output).not.toMatch(/Unable to connect to the database|query failed|already exists|duplicate key/i);
+    const applied = await admin(url, async (client) =>
+      (await client.query('SELECT name FROM migrations ORDER BY id')).rows.map((row) => row.name),
+    );
     expect(applied).toEqual(MIGRATIONS.map((migration) => migration.name));
     const tables = await admin(url, async (client) =>
-      (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows.map((row) => row.tablename),
+      (await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`)).rows.map(
+        (row) => row.tablename,
+      ),
     );
     expect(tables).toEqual(expect.arrayContaining(['jobs', 'delivery_attempts', 'migrations']));
     // Released after the run: no session still holds the key.
-    const holders = await admin(url, async (client) => (await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n);
+    const holders = await admin(
+      url,
+      async (client) =>
+        (await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n,
+    );
     expect(holders).toBe(0);
   }, 60_000);
 
@@ -71,7 +82,9 @@ async function readiness(relay: RelayProcess): Promise<number> {
       const starting = RelayProcess.start({ DATABASE_URL: url }).then((relay) => (relays.push(relay), relay));
       // The relay's session waits on the key: it is in pg_locks, not granted, and nothing was migrated.
       await eventually(
-        async () => (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rows[0].n === 1,
+        async () =>
+          (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`))
+            .rows[0].n === 1,
         'the relay waiting on the migration lock',
       );
       expect((await holder.query(`SELECT to_regclass('public.jobs') AS t`)).rows[0].t).toBeNull();

@@ -15,7 +15,9 @@ function persistentLlm(callbackStatuses: number[]): FakeHandler {
   return (request) => {
     const callBack = async (): Promise<void> => {
       for (;;) {
-        const answer = await postJson(request.json.callback_url, { ok: true, result: { score: 1 } }).catch(() => ({ status: 0 }));
+        const answer = await postJson(request.json.callback_url, { ok: true, result: { score: 1 } }).catch(() => ({
+          status: 0,
+        }));
         callbackStatuses.push(answer.status);
         if (answer.status >= 200 && answer.status < 300) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -28,7 +30,9 @@ function persistentLlm(callbackStatuses: number[]): FakeHandler {
 
 /** Intake's answer, or status 0 when none came (asserted below: every request gets a JSON answer). */
 async function submit(client: RelayClient, index: number): Promise<{ status: number; body: any }> {
-  const answer = await client.submitAnswer({ submission_id: `restart-${index}` }).catch((error: Error) => ({ status: 0, body: error.message, text: '' }));
+  const answer = await client
+    .submitAnswer({ submission_id: `restart-${index}` })
+    .catch((error: Error) => ({ status: 0, body: error.message, text: '' }));
   return { status: answer.status, body: answer.body ?? answer.text };
 }
 
@@ -104,7 +108,9 @@ async function readiness(relay: { url: string }): Promise<number> {
     // process of its own, so instead of awaiting its scheduler this waits for what it shows: a run of refused intakes
     // and the scheduler's warning.
     await eventually(
-      () => /the database does not answer/.test(relay.output) && answers.filter((answer) => answer.phase === 'down' && answer.status === 503).length >= 20,
+      () =>
+        /the database does not answer/.test(relay.output) &&
+        answers.filter((answer) => answer.phase === 'down' && answer.status === 503).length >= 20,
       'intake refused and the scheduler failing its ticks while the database is down',
       20_000,
     );
@@ -112,7 +118,11 @@ async function readiness(relay: { url: string }): Promise<number> {
     await pg.start();
     phase = 'after';
     await eventually(async () => (await readiness(relay)) === 200, 'readiness back to 200', 20_000);
-    await eventually(() => answers.filter((answer) => answer.phase === 'after' && answer.status === 202).length >= 10, 'intake 202 again', 20_000);
+    await eventually(
+      () => answers.filter((answer) => answer.phase === 'after' && answer.status === 202).length >= 10,
+      'intake 202 again',
+      20_000,
+    );
     loading = false;
     await load;
 
@@ -127,8 +137,14 @@ async function readiness(relay: { url: string }): Promise<number> {
     const accepted = answers.filter((answer) => answer.status === 202).map((answer) => answer.body.job_id as string);
     expect(new Set(accepted).size).toBe(accepted.length);
     // Once every job is `delivered` (final), no second delivery can come, even from a lease running out.
-    const count = async (query: string) => ((await (await fetch(`${relay.url}/v1/reviews?limit=1&include_total=true${query}`)).json()) as { total: number }).total;
-    await eventually(async () => (await count('&status=delivered')) >= accepted.length, 'every accepted job delivered', 40_000);
+    const count = async (query: string) =>
+      ((await (await fetch(`${relay.url}/v1/reviews?limit=1&include_total=true${query}`)).json()) as { total: number })
+        .total;
+    await eventually(
+      async () => (await count('&status=delivered')) >= accepted.length,
+      'every accepted job delivered',
+      40_000,
+    );
     // Stored = acknowledged: no job exists that intake did not answer 202 for.
     expect(await count('')).toBe(accepted.length);
     expect(await count('&status=delivered')).toBe(accepted.length);

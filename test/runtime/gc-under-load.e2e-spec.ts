@@ -14,7 +14,10 @@ import { findNode } from './node-binaries';
  * while the GCs go on, then stops on SIGTERM: it must stay alive, deliver every job and exit 0.
  */
 const node = findNode((candidate) => candidate.major >= 24);
-if (!node) process.stderr.write('skipping the GC-under-load test: no Node 24 or later found (.ci/run puts Node 26 in .tmp/node26)\n');
+if (!node)
+  process.stderr.write(
+    'skipping the GC-under-load test: no Node 24 or later found (.ci/run puts Node 26 in .tmp/node26)\n',
+  );
 const JOBS = Number(process.env.RELAY_GC_TEST_JOBS ?? 2000);
 const MAIN = path.resolve(__dirname, '../../dist/main.js');
 const GC_OFTEN = path.join(__dirname, 'fixtures/gc-often.js');
@@ -23,7 +26,9 @@ const GC_OFTEN = path.join(__dirname, 'fixtures/gc-often.js');
 async function call(url: string, body?: unknown): Promise<{ status: number; json: any }> {
   const response = await fetch(url, {
     signal: AbortSignal.timeout(60_000),
-    ...(body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
   return { status: response.status, json: text ? JSON.parse(text) : null };
@@ -42,7 +47,10 @@ async function call(url: string, body?: unknown): Promise<{ status: number; json
   beforeAll(async () => {
     llm = await FakeServer.start((request) => {
       const callback = request.json.callback_url;
-      setTimeout(() => void call(callback, { ok: true, result: { n: request.json.submission_id } }).catch(() => undefined), 1);
+      setTimeout(
+        () => void call(callback, { ok: true, result: { n: request.json.submission_id } }).catch(() => undefined),
+        1,
+      );
       return { status: 202 };
     });
     web = await FakeServer.start(() => ({ status: 200 }));
@@ -65,10 +73,14 @@ async function call(url: string, body?: unknown): Promise<{ status: number; json
     });
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await eventually(async () => {
-      if (!alive()) throw new Error(died());
-      return (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok;
-    }, 'the relay to be ready', 20_000);
+    await eventually(
+      async () => {
+        if (!alive()) throw new Error(died());
+        return (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok;
+      },
+      'the relay to be ready',
+      20_000,
+    );
   });
 
   afterAll(async () => {
@@ -118,10 +130,14 @@ async function call(url: string, body?: unknown): Promise<{ status: number; json
       }
     }
 
-    await eventually(async () => {
-      if (!alive()) throw new Error(died());
-      return (await call(`${url}/v1/reviews?status=delivered&limit=1&include_total=true`)).json.total === JOBS;
-    }, `all ${JOBS} jobs delivered`, 150_000);
+    await eventually(
+      async () => {
+        if (!alive()) throw new Error(died());
+        return (await call(`${url}/v1/reviews?status=delivered&limit=1&include_total=true`)).json.total === JOBS;
+      },
+      `all ${JOBS} jobs delivered`,
+      150_000,
+    );
 
     // The idle spell: the forced GCs go on with nothing else to do.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -131,7 +147,9 @@ async function call(url: string, body?: unknown): Promise<{ status: number; json
     expect(jobIds.filter((id) => !received.has(id))).toEqual([]);
 
     // Teardown at exit is the other place a collected statement used to abort.
-    const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    const exited = new Promise<[number | null, string | null]>((resolve) =>
+      child.once('exit', (code, signal) => resolve([code, signal])),
+    );
     child.kill('SIGTERM');
     expect(await exited).toEqual([0, null]);
     expect(output).not.toMatch(/Assertion failed|Segmentation fault/);

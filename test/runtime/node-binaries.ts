@@ -33,7 +33,10 @@ export function findNode(wanted: (node: NodeBinary) => boolean): NodeBinary | un
         .flatMap((name) => {
           const modules = path.join(tmp, name, 'node_modules');
           if (!fs.existsSync(modules)) return [];
-          return fs.readdirSync(modules).filter((pkg) => /^node-[a-z0-9]+-[a-z0-9]+$/.test(pkg)).map((pkg) => path.join(modules, pkg, 'bin', 'node'));
+          return fs
+            .readdirSync(modules)
+            .filter((pkg) => /^node-[a-z0-9]+-[a-z0-9]+$/.test(pkg))
+            .map((pkg) => path.join(modules, pkg, 'bin', 'node'));
         })
     : [];
   const candidates = [process.execPath, ...fromRegistry, '/usr/bin/node', '/usr/local/bin/node'];

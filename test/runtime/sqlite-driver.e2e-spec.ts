@@ -24,6 +24,8 @@ describe('the SQLite driver', () => {
       console.log(JSON.stringify({ version, binary }));`;
     const loaded = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' }));
     expect(loaded.version).toMatch(/^3\.\d+\.\d+$/);
-    expect(path.relative(root, loaded.binary)).toMatch(/^node_modules\/better-sqlite3\/prebuilds\/[a-z0-9]+-[a-z0-9]+\.node$/);
+    expect(path.relative(root, loaded.binary)).toMatch(
+      /^node_modules\/better-sqlite3\/prebuilds\/[a-z0-9]+-[a-z0-9]+\.node$/,
+    );
   });
 });

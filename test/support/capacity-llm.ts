@@ -17,7 +17,11 @@ export interface CapacityLlmState {
  * job back with `result` after `holdMs`, letting go of it just before the callback (so the relay, which counts a
  * job until its callback is recorded, never sees fewer than the LLM holds).
  */
-export function capacityLlm(capacity: number, holdMs: number, result: unknown = { score: 0.5 }): { handler: FakeHandler; state: CapacityLlmState } {
+export function capacityLlm(
+  capacity: number,
+  holdMs: number,
+  result: unknown = { score: 0.5 },
+): { handler: FakeHandler; state: CapacityLlmState } {
   const state: CapacityLlmState = { holding: new Set(), peak: 0, refused: 0, accepted: [] };
   const handler: FakeHandler = (request) => {
     if (request.method !== 'POST' || !request.json?.callback_url) return { status: 404 };

@@ -25,10 +25,13 @@ export async function watchedPage(browser: Browser, origin: string, allow: RegEx
   const watched: WatchedPage = { page, problems: [], requests: [] };
   page.on('console', (message) => {
     if (message.type() !== 'error' && message.type() !== 'warning') return;
-    if (!allow.some((pattern) => pattern.test(message.text()))) watched.problems.push(`console ${message.type()}: ${message.text()}`);
+    if (!allow.some((pattern) => pattern.test(message.text())))
+      watched.problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => watched.problems.push(`page error: ${error.message}`));
-  page.on('requestfailed', (request) => watched.problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`));
+  page.on('requestfailed', (request) =>
+    watched.problems.push(`request failed: ${request.url()} ${request.failure()?.errorText}`),
+  );
   page.on('request', (request) => {
     watched.requests.push({ url: request.url(), method: request.method(), apiKey: request.headers()['x-api-key'] });
     if (!request.url().startsWith(`${origin}/`)) watched.problems.push(`request to another origin: ${request.url()}`);
@@ -44,11 +47,14 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.setViewportSize(DESKTOP);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-1280.png`), fullPage: true });
-  if (process.env.RELAY_CONSOLE_DOC_SCREENSHOTS === '1') await page.screenshot({ path: path.join(DOCS, `console-${name}.png`) });
+  if (process.env.RELAY_CONSOLE_DOC_SCREENSHOTS === '1')
+    await page.screenshot({ path: path.join(DOCS, `console-${name}.png`) });
   await page.setViewportSize(PHONE);
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
   // Nothing may stick out sideways at phone width but the tables, which scroll in their own box.
-  const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+  const overflow = await page.evaluate<number>(
+    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+  );
   await page.setViewportSize(DESKTOP);
   if (overflow > 0) throw new Error(`${name}: the page is ${overflow} px wider than a phone's screen`);
 }

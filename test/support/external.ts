@@ -9,7 +9,8 @@ export function hasProgram(program: string, requiredFlag: string): boolean {
     execFileSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' });
     return true;
   } catch {
-    if (process.env[requiredFlag] === '1') throw new Error(`${program} is required (${requiredFlag}=1) but not installed`);
+    if (process.env[requiredFlag] === '1')
+      throw new Error(`${program} is required (${requiredFlag}=1) but not installed`);
     process.stderr.write(`skipping tests that need ${program}: it is not installed (CI sets ${requiredFlag}=1)\n`);
     return false;
   }

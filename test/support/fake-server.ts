@@ -68,22 +68,32 @@ export class FakeServer {
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', async () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      let json: unknown = null;
+    req.on('end', () => void this.reply(req, res, Buffer.concat(chunks).toString('utf8')));
+  }
+
+  private async reply(req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> {
+    {
+      let json: unknown;
       try {
         json = body ? JSON.parse(body) : null;
       } catch {
         json = null;
       }
-      const recorded: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json, at: Date.now() };
+      const recorded: RecordedRequest = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        json,
+        at: Date.now(),
+      };
       this.requests.push(recorded);
       const reply = await this.handler(recorded, this.requests.length - 1);
       if (reply.hang) return;
       const payload = reply.body === undefined ? '' : JSON.stringify(reply.body);
       res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
       res.end(payload);
-    });
+    }
   }
 }
 
@@ -99,7 +109,11 @@ export async function eventually<T>(check: () => T | Promise<T>, what: string, t
 }
 
 /** POSTs JSON to a URL from the test (as the LLM server would call the relay back). */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any }> {
   const response = await fetch(url, {
     signal: AbortSignal.timeout(15_000),
     method: 'POST',

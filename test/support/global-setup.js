@@ -28,7 +28,11 @@ module.exports = async () => {
   const root = path.resolve(__dirname, '../..');
   const main = path.join(root, 'dist/main.js');
   const sources = Math.max(newestMtime(path.join(root, 'src')), newestMtime(path.join(root, 'console')));
-  if (!fs.existsSync(main) || !fs.existsSync(path.join(root, 'dist/console/index.html')) || fs.statSync(main).mtimeMs < sources) {
+  if (
+    !fs.existsSync(main) ||
+    !fs.existsSync(path.join(root, 'dist/console/index.html')) ||
+    fs.statSync(main).mtimeMs < sources
+  ) {
     quietly('npm run build', root);
   }
   // The OpenAPI document every in-process answer is checked against (test/support/openapi-check.ts).

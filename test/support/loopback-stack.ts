@@ -39,7 +39,8 @@ export class LoopbackStack {
   constructor(private readonly options: StackOptions = {}) {}
 
   get llm(): FakeServer {
-    if (!this.fakeLlm) throw new Error(this.options.llm === false ? 'this stack has no fake LLM' : 'the stack is not open');
+    if (!this.fakeLlm)
+      throw new Error(this.options.llm === false ? 'this stack has no fake LLM' : 'the stack is not open');
     return this.fakeLlm;
   }
 
@@ -107,15 +108,24 @@ export class LoopbackStack {
   /** Idempotent; every part is closed even if one fails, and the first failure is thrown. */
   async close(): Promise<void> {
     const closers: Array<() => unknown> = [
-      ...this.processes.splice(0).reverse().map((relay) => () => relay.kill()),
-      ...this.relays.splice(0).reverse().map((relay) => () => relay.close()),
+      ...this.processes
+        .splice(0)
+        .reverse()
+        .map((relay) => () => relay.kill()),
+      ...this.relays
+        .splice(0)
+        .reverse()
+        .map((relay) => () => relay.close()),
       () => this.fakeLlm?.close(),
       () => this.fakeWeb?.close(),
     ];
     this.main = undefined;
     this.mainClient = undefined;
     const errors: unknown[] = [];
-    for (const close of closers) await Promise.resolve().then(close).catch((error: unknown) => errors.push(error));
+    for (const close of closers)
+      await Promise.resolve()
+        .then(close)
+        .catch((error: unknown) => errors.push(error));
     if (errors.length > 0) throw errors[0];
   }
 

@@ -41,13 +41,38 @@ export class NginxProcess {
   static async start(dir: string, upstreams: string[], options: Partial<NginxOptions> = {}): Promise<NginxProcess> {
     const settings = { httpPort: await freePort(), httpsPort: await freePort(), ...options, upstreams };
     fs.chmodSync(dir, 0o755);
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${dir}/relay.key`, '-out', `${dir}/relay.crt`, '-subj', '/CN=localhost', '-days', '1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        `${dir}/relay.key`,
+        '-out',
+        `${dir}/relay.crt`,
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+      ],
+      { stdio: 'ignore' },
+    );
     fs.writeFileSync(`${dir}/nginx.conf`, rewriteConfig(fs.readFileSync(CONFIG, 'utf8'), dir, settings));
     const { httpPort, httpsPort } = settings;
     execFileSync('nginx', ['-t', '-q', '-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`]);
-    const child = spawn('nginx', ['-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'], { stdio: 'ignore' });
+    const child = spawn(
+      'nginx',
+      ['-p', dir, '-e', `${dir}/startup.log`, '-c', `${dir}/nginx.conf`, '-g', 'daemon off;'],
+      { stdio: 'ignore' },
+    );
     const nginx = new NginxProcess(child, dir, httpPort, httpsPort);
-    await eventually(async () => (await nginx.request('GET', '/health/live').catch(() => null))?.status === 200, 'nginx up');
+    await eventually(
+      async () => (await nginx.request('GET', '/health/live').catch(() => null))?.status === 200,
+      'nginx up',
+    );
     return nginx;
   }
 
@@ -60,7 +85,13 @@ export class NginxProcess {
     return fs.readFileSync(`${this.dir}/relay-error.log`, 'utf8');
   }
 
-  request(method: string, pathname: string, body?: string, headers: Record<string, string> = {}, localAddress?: string): Promise<NginxAnswer> {
+  request(
+    method: string,
+    pathname: string,
+    body?: string,
+    headers: Record<string, string> = {},
+    localAddress?: string,
+  ): Promise<NginxAnswer> {
     return new Promise((resolve, reject) => {
       const req = https.request(
         {
@@ -92,10 +123,16 @@ export class NginxProcess {
   }
 }
 
-function rewriteConfig(config: string, dir: string, { upstreams, httpPort, httpsPort, failTimeout }: NginxOptions): string {
+function rewriteConfig(
+  config: string,
+  dir: string,
+  { upstreams, httpPort, httpsPort, failTimeout }: NginxOptions,
+): string {
   const servers = [...config.matchAll(UPSTREAM_SERVER)];
   if (servers.length === 0) throw new Error('deploy/nginx.conf: no upstream server lines found');
-  const parameters = failTimeout ? servers[0][3].replace(/fail_timeout=\S+/, `fail_timeout=${failTimeout}`) : servers[0][3];
+  const parameters = failTimeout
+    ? servers[0][3].replace(/fail_timeout=\S+/, `fail_timeout=${failTimeout}`)
+    : servers[0][3];
   const lines = upstreams.map((address) => `    server ${address}${parameters};`).join('\n');
   let first = true;
   return config

@@ -30,7 +30,8 @@ export function checkResponsesAgainstOpenApi(): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     const chunks: Buffer[] = [];
     const capture = (chunk: unknown, encoding?: unknown) => {
-      if (typeof chunk === 'string') chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+      if (typeof chunk === 'string')
+        chunks.push(Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
       else if (chunk instanceof Uint8Array) chunks.push(Buffer.from(chunk));
     };
     const write = res.write.bind(res) as (...args: unknown[]) => boolean;
@@ -38,7 +39,13 @@ export function checkResponsesAgainstOpenApi(): RequestHandler {
     res.write = ((...args: unknown[]) => (capture(args[0], args[1]), write(...args))) as Response['write'];
     res.end = ((...args: unknown[]) => (capture(args[0], args[1]), end(...args))) as Response['end'];
     res.on('finish', () => {
-      const problem = checkResponse(req.method, req.originalUrl, res.statusCode, String(res.getHeader('content-type') ?? ''), Buffer.concat(chunks));
+      const problem = checkResponse(
+        req.method,
+        req.originalUrl,
+        res.statusCode,
+        String(res.getHeader('content-type') ?? ''),
+        Buffer.concat(chunks),
+      );
       if (problem) violations.push(problem);
     });
     next();
@@ -50,16 +57,27 @@ export function takeOpenApiViolations(): string[] {
   return violations.splice(0, violations.length);
 }
 
-export function checkResponse(method: string, url: string, status: number, contentType: string, body: Buffer): string | null {
+export function checkResponse(
+  method: string,
+  url: string,
+  status: number,
+  contentType: string,
+  body: Buffer,
+): string | null {
   const pathname = url.split('?')[0];
   const operation = loadOperations().find((op) => op.method === method.toLowerCase() && op.pattern.test(pathname));
   if (!operation) return null; // Undocumented on purpose (the built-in LLM's endpoint, static assets) or unknown.
   const where = `${method} ${pathname} → ${status}`;
-  const declared = operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default;
+  const declared =
+    operation.responses[String(status)] ?? operation.responses[`${String(status)[0]}XX`] ?? operation.responses.default;
   if (!declared) return `${where}: status not documented for ${method} ${operation.template}`;
   const jsonSchema = declared.content?.['application/json']?.schema;
-  if (!jsonSchema) return body.length > 0 && /json/.test(contentType) && !declared.content ? `${where}: a JSON body where none is documented` : null;
-  if (!/application\/json/.test(contentType)) return `${where}: content-type ${contentType || '(none)'} where JSON is documented`;
+  if (!jsonSchema)
+    return body.length > 0 && /json/.test(contentType) && !declared.content
+      ? `${where}: a JSON body where none is documented`
+      : null;
+  if (!/application\/json/.test(contentType))
+    return `${where}: content-type ${contentType || '(none)'} where JSON is documented`;
   const validate = validatorFor(`${method} ${operation.template} ${status}`, jsonSchema);
   if (validate(JSON.parse(body.toString('utf8')))) return null;
   return `${where}: body does not match the schema: ${JSON.stringify(validate.errors?.slice(0, 3))} body=${body.toString('utf8').slice(0, 300)}`;

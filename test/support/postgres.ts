@@ -13,11 +13,16 @@ export const TEST_POSTGRES_URL = PG_ADMIN_URL;
 export function postgresReachable(what = 'the PostgreSQL tests'): boolean {
   const probe = spawnSync(
     process.execPath,
-    ['-e', `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`, PG_ADMIN_URL],
+    [
+      '-e',
+      `const {Client}=require('pg');const c=new Client({connectionString:process.argv[1],connectionTimeoutMillis:2000});c.connect().then(()=>c.end()).then(()=>process.exit(0),()=>process.exit(1))`,
+      PG_ADMIN_URL,
+    ],
     { cwd: __dirname, timeout: 10_000 },
   );
   if (probe.status === 0) return true;
-  if (process.env.RELAY_REQUIRE_POSTGRES === '1') throw new Error(`PostgreSQL is required (RELAY_REQUIRE_POSTGRES=1) but ${PG_ADMIN_URL} is unreachable`);
+  if (process.env.RELAY_REQUIRE_POSTGRES === '1')
+    throw new Error(`PostgreSQL is required (RELAY_REQUIRE_POSTGRES=1) but ${PG_ADMIN_URL} is unreachable`);
   process.stderr.write(`skipping ${what}: ${PG_ADMIN_URL} is unreachable (CI sets RELAY_REQUIRE_POSTGRES=1)\n`);
   return false;
 }

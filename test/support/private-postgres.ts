@@ -21,7 +21,11 @@ function findBinDir(): string | null {
   } catch {
     // not on the PATH either
   }
-  return candidates.find((dir) => dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl'))) ?? null;
+  return (
+    candidates.find(
+      (dir) => dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl')),
+    ) ?? null
+  );
 }
 
 /**
@@ -30,9 +34,12 @@ function findBinDir(): string | null {
  */
 export function privatePostgresAvailable(): boolean {
   if (findBinDir()) return true;
-  const message = 'PostgreSQL server binaries (initdb, pg_ctl) are not installed; set RELAY_TEST_PG_BIN to their folder';
+  const message =
+    'PostgreSQL server binaries (initdb, pg_ctl) are not installed; set RELAY_TEST_PG_BIN to their folder';
   if (process.env.RELAY_REQUIRE_POSTGRES === '1') throw new Error(`${message} (required: RELAY_REQUIRE_POSTGRES=1)`);
-  process.stderr.write(`skipping tests that restart a private PostgreSQL: ${message} (CI sets RELAY_REQUIRE_POSTGRES=1)\n`);
+  process.stderr.write(
+    `skipping tests that restart a private PostgreSQL: ${message} (CI sets RELAY_REQUIRE_POSTGRES=1)\n`,
+  );
   return false;
 }
 
@@ -66,7 +73,12 @@ export class PrivatePostgres {
       max_connections: '100',
       ...settings,
     };
-    fs.appendFileSync(path.join(cluster.data, 'postgresql.conf'), Object.entries(conf).map(([k, v]) => `${k} = ${v}\n`).join(''));
+    fs.appendFileSync(
+      path.join(cluster.data, 'postgresql.conf'),
+      Object.entries(conf)
+        .map(([k, v]) => `${k} = ${v}\n`)
+        .join(''),
+    );
     await cluster.start();
     return cluster;
   }
@@ -102,7 +114,7 @@ export class PrivatePostgres {
     } catch (error) {
       const log = path.join(this.dir, 'server.log');
       const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').slice(-2000) : '';
-      throw new Error(`${program} failed: ${(error as Error).message}\n${tail}`);
+      throw new Error(`${program} failed: ${(error as Error).message}\n${tail}`, { cause: error });
     }
   }
 }

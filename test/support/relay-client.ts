@@ -57,7 +57,10 @@ export class RelayClient {
 
   /** A review body for this client's receiver. */
   body(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return reviewBody(overrides.webhook_url === undefined ? this.webhookUrl : String(overrides.webhook_url), overrides);
+    return reviewBody(
+      overrides.webhook_url === undefined ? this.webhookUrl : (overrides.webhook_url as string),
+      overrides,
+    );
   }
 
   /** POSTs a review (`overrides` on top of `body()`), expects 202 and returns the job id. */
@@ -79,7 +82,8 @@ export class RelayClient {
   async post(path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
     const call = this.http.post(path).set({ ...this.authHeaders(), ...headers });
     if (body === undefined) return answer(call);
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) call.set('content-type', 'application/json');
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type'))
+      call.set('content-type', 'application/json');
     return answer(call.send(typeof body === 'string' ? body : JSON.stringify(body)));
   }
 
@@ -100,7 +104,11 @@ export class RelayClient {
 
   /** The number of jobs a listing matches (`include_total`). */
   async total(query: Record<string, string | number> = {}): Promise<number> {
-    const search = new URLSearchParams({ ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])), limit: '1', include_total: 'true' });
+    const search = new URLSearchParams({
+      ...Object.fromEntries(Object.entries(query).map(([k, v]) => [k, String(v)])),
+      limit: '1',
+      include_total: 'true',
+    });
     return (await this.expect200(`/v1/reviews?${search}`)).total;
   }
 
@@ -143,7 +151,7 @@ export class RelayClient {
 /** The answer, whatever its status; a request that gets none (refused, reset, 15 s without an answer) rejects. */
 async function answer(call: request.Test): Promise<Answer> {
   const response = await call.timeout(15_000).ok(() => true);
-  let body: unknown = null;
+  let body: unknown;
   try {
     body = response.text ? JSON.parse(response.text) : null;
   } catch {
@@ -158,7 +166,13 @@ async function answer(call: request.Test): Promise<Answer> {
  * when the series is absent.
  */
 export function metricValue(text: string, name: string, labels?: Record<string, string>): number | undefined {
-  const series = parseSeries(labels ? `${name}{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}` : name);
+  const series = parseSeries(
+    labels
+      ? `${name}{${Object.entries(labels)
+          .map(([k, v]) => `${k}="${v}"`)
+          .join(',')}}`
+      : name,
+  );
   for (const line of text.split('\n')) {
     const match = /^(\S+?(?:\{.*\})?) (\S+)$/.exec(line);
     if (!match || line.startsWith('#')) continue;
@@ -172,7 +186,8 @@ function parseSeries(series: string): { name: string; labels: Map<string, string
   const brace = series.indexOf('{');
   if (brace < 0) return { name: series, labels: new Map() };
   const labels = new Map<string, string>();
-  for (const [, key, value] of series.slice(brace + 1, -1).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels.set(key, value);
+  for (const [, key, value] of series.slice(brace + 1, -1).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
+    labels.set(key, value);
   return { name: series.slice(0, brace), labels };
 }
 

@@ -18,9 +18,13 @@ export class RelayProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const relay = new RelayProcess(child);
-    child.stdout!.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
-    const port = await eventually(() => /listening on [^:]+:(\d+)/.exec(relay.output)?.[1], 'the relay to listen', 20_000);
+    child.stdout.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (relay.output += chunk.toString()));
+    const port = await eventually(
+      () => /listening on [^:]+:(\d+)/.exec(relay.output)?.[1],
+      'the relay to listen',
+      20_000,
+    );
     relay.url = `http://127.0.0.1:${port}`;
     return relay;
   }
@@ -50,9 +54,15 @@ export class RelayProcess {
 }
 
 /** Runs `node dist/main.js` expecting it to stop by itself; returns its exit code and output. */
-export function runUntilExit(env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export function runUntilExit(
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...FAST, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, ...FAST, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

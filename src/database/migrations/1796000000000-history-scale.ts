@@ -25,9 +25,13 @@ export class HistoryScale1796000000000 implements MigrationInterface {
     await queryRunner.query('CREATE INDEX idx_jobs_submission ON jobs (submission_id, created_at, id)');
     await queryRunner.query('CREATE INDEX idx_jobs_created ON jobs (created_at, id)');
     await queryRunner.query('CREATE INDEX idx_jobs_status_created ON jobs (status, created_at, id)');
-    await queryRunner.query('CREATE TABLE job_status_counts (status varchar(20) PRIMARY KEY, job_count bigint NOT NULL)');
+    await queryRunner.query(
+      'CREATE TABLE job_status_counts (status varchar(20) PRIMARY KEY, job_count bigint NOT NULL)',
+    );
     if (postgres) await queryRunner.query('LOCK TABLE jobs IN SHARE MODE');
-    await queryRunner.query('INSERT INTO job_status_counts (status, job_count) SELECT status, COUNT(*) FROM jobs GROUP BY status');
+    await queryRunner.query(
+      'INSERT INTO job_status_counts (status, job_count) SELECT status, COUNT(*) FROM jobs GROUP BY status',
+    );
     for (const statement of postgres ? POSTGRES_TRIGGERS : SQLITE_TRIGGERS) await queryRunner.query(statement);
   }
 
@@ -37,7 +41,8 @@ export class HistoryScale1796000000000 implements MigrationInterface {
       await queryRunner.query(postgres ? `DROP TRIGGER ${name} ON jobs` : `DROP TRIGGER ${name}`);
     }
     if (postgres) {
-      for (const operation of Object.keys(POSTGRES_CHANGES)) await queryRunner.query(`DROP FUNCTION relay_job_counts_${operation}()`);
+      for (const operation of Object.keys(POSTGRES_CHANGES))
+        await queryRunner.query(`DROP FUNCTION relay_job_counts_${operation}()`);
     }
     await queryRunner.query('DROP TABLE job_status_counts');
     await queryRunner.query('DROP INDEX idx_jobs_status_created');
@@ -50,7 +55,8 @@ export class HistoryScale1796000000000 implements MigrationInterface {
 const SQLITE_ADD = (status: string) =>
   `INSERT INTO job_status_counts (status, job_count) VALUES (${status}, 1)
      ON CONFLICT (status) DO UPDATE SET job_count = job_status_counts.job_count + 1;`;
-const SQLITE_REMOVE = (status: string) => `UPDATE job_status_counts SET job_count = job_count - 1 WHERE status = ${status};`;
+const SQLITE_REMOVE = (status: string) =>
+  `UPDATE job_status_counts SET job_count = job_count - 1 WHERE status = ${status};`;
 
 const SQLITE_TRIGGERS = [
   `CREATE TRIGGER trg_job_counts_insert AFTER INSERT ON jobs BEGIN ${SQLITE_ADD('NEW.status')} END`,

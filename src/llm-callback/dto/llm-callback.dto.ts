@@ -49,14 +49,21 @@ export function ResultField(): PropertyDecorator {
 
 /** The callback's `error`: optional, but when present an object with a code or a message (never null, [] or {}). */
 export function LlmErrorField(): PropertyDecorator {
-  return applyDecorators(IsOptionalNotNull(), IsObject(), HasCodeOrMessage(), ValidateNested(), Type(() => LlmErrorDto));
+  return applyDecorators(
+    IsOptionalNotNull(),
+    IsObject(),
+    HasCodeOrMessage(),
+    ValidateNested(),
+    Type(() => LlmErrorDto),
+  );
 }
 
 function HasCodeOrMessage(): PropertyDecorator {
   return ValidateBy({
     name: 'hasCodeOrMessage',
     validator: {
-      validate: (value: unknown) => typeof value === 'object' && value !== null && ('code' in value || 'message' in value),
+      validate: (value: unknown) =>
+        typeof value === 'object' && value !== null && ('code' in value || 'message' in value),
       defaultMessage: () => 'must have a code, a message, or both',
     },
   });

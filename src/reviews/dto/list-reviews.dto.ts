@@ -33,13 +33,17 @@ export class ListReviewsQueryDto {
   /** Only jobs created at or after this time (RFC 3339, with `Z` or an offset). */
   @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
-  @Matches(RFC3339, { message: 'created_after must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z' })
+  @Matches(RFC3339, {
+    message: 'created_after must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z',
+  })
   created_after?: string;
 
   /** Only jobs created before this time (RFC 3339, with `Z` or an offset). */
   @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
-  @Matches(RFC3339, { message: 'created_before must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z' })
+  @Matches(RFC3339, {
+    message: 'created_before must be an RFC 3339 date-time with a time zone, e.g. 2026-11-27T08:00:00Z',
+  })
   created_before?: string;
 
   /** `next_cursor` of the previous page, with the same filters: the page after it. The way to page through a large history. */

@@ -160,4 +160,3 @@ export class AttemptListDto {
   job_id: string;
   items: AttemptDto[];
 }
-
