@@ -43,7 +43,6 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
     Logger.flush();
     throw error;
   }
-  releaseAfterClose(app, lock);
   app.useLogger(app.get(PinoLogger));
   new Logger('Relay').log(`database: ${describeDatabase(config.database)}`);
   app.disable('x-powered-by');
@@ -66,21 +65,6 @@ export async function createRelayApp(config: RelayConfig): Promise<NestExpressAp
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   keepIdleConnections(app.getHttpServer(), config.httpKeepAliveTimeoutMs);
   return app;
-}
-
-/**
- * The SQLite file lock goes last, once the app has closed: after the scheduler's final writes, the WAL checkpointer
- * and the DataSource, so a second relay can never open the file while this one still writes to it.
- */
-function releaseAfterClose(app: NestExpressApplication, lock: DatabaseLock): void {
-  const close = app.close.bind(app);
-  app.close = async (...args: Parameters<typeof close>) => {
-    try {
-      await close(...args);
-    } finally {
-      lock.release();
-    }
-  };
 }
 
 /** The operator's console at /console (CONSOLE_ENABLED); its files come from `npm run build`. */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { buildDataSourceOptions } from './data-source-options';
+import { DatabaseLock } from './database-lock';
 import { initializeDataSource } from './migration-lock';
 import { SqlExecutor } from './sql-executor';
 import { WalCheckpointer } from './wal-checkpointer';
@@ -22,7 +23,11 @@ import { WalCheckpointer } from './wal-checkpointer';
         autoLoadEntities: true,
         retryAttempts: 0,
       }),
-      dataSourceFactory: (options) => initializeDataSource(options!),
+      dataSourceFactory: async (options) => {
+        const dataSource = await initializeDataSource(options!);
+        DatabaseLock.releaseAfter(dataSource);
+        return dataSource;
+      },
     }),
   ],
   providers: [SqlExecutor, WalCheckpointer],

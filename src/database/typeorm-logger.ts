@@ -21,14 +21,10 @@ export class TypeOrmLogger implements TypeOrmLoggerInterface {
     this.logger.warn(`slow statement (${time} ms): ${query.slice(0, 200)}`);
   }
 
-  /** The relay says itself which migrations it applied (migration-lock.ts); TypeORM's play-by-play is debug. */
-  logSchemaBuild(message: string): void {
-    this.logger.debug?.(message);
-  }
+  /** The relay says itself which migrations it applied (migration-lock.ts); TypeORM's play-by-play is left out. */
+  logSchemaBuild(): void {}
 
-  logMigration(message: string): void {
-    this.logger.debug?.(message);
-  }
+  logMigration(): void {}
 
   log(level: 'log' | 'info' | 'warn', message: unknown): void {
     if (level === 'warn') this.logger.warn(String(message));
