@@ -20,7 +20,7 @@ describe('the SQLite file lock at shutdown', () => {
           firstTaken = { databaseOpen: dataSource.isInitialized, closeDone: closed };
         } catch (error) {
           if (!(error instanceof DatabaseInUseError)) throw error;
-          if (closed) throw new Error('the lock was still held after the app had closed');
+          if (closed) throw new Error('the lock was still held after the app had closed', { cause: error });
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
