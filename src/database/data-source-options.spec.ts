@@ -1,6 +1,10 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StartupError } from '../common/startup-error';
 import { loadConfig } from '../config/config';
 import { ConfigError } from '../config/config-reader';
-import { buildDataSourceOptions } from './data-source-options';
+import { buildDataSourceOptions, ensureDirectoryOf } from './data-source-options';
 
 describe('DATABASE_POOL_SIZE', () => {
   const postgres = 'postgres://relay@db.example.com/relay';
@@ -55,5 +59,23 @@ describe('DATABASE_STATEMENT_TIMEOUT_MS', () => {
         }),
       );
     }
+  });
+});
+
+describe('ensureDirectoryOf', () => {
+  it('creates missing folders one level at a time', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-dirs-'));
+    ensureDirectoryOf(path.join(root, 'a', 'b', 'relay.db'));
+    expect(fs.statSync(path.join(root, 'a', 'b')).isDirectory()).toBe(true);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('stops at once, naming the folder, where one cannot be made (mkdirSync recursive spins on /proc)', () => {
+    const started = Date.now();
+    expect(() => ensureDirectoryOf('/proc/no-such-folder/relay.db')).toThrow(
+      /cannot create the folder \/proc\/no-such-folder for the SQLite database \/proc\/no-such-folder\/relay\.db \((ENOENT|EACCES|EPERM|EROFS)\); set DATABASE_URL/,
+    );
+    expect(() => ensureDirectoryOf('/proc/no-such-folder/relay.db')).toThrow(StartupError);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
