@@ -22,7 +22,13 @@ export async function waitForDatabase(target: DatabaseTarget, timeoutMs: number)
   const deadline = Date.now() + timeoutMs;
   let waiting = false;
   for (;;) {
-    const probe = new DataSource({ ...buildDataSourceOptions(target, []), migrationsRun: false, extra: { max: 1 } });
+    const options = buildDataSourceOptions(target, []);
+    // One connection, with the options' connect timeout kept: a host that drops packets must not outlast the deadline.
+    const probe = new DataSource({
+      ...options,
+      migrationsRun: false,
+      extra: { ...(options as { extra?: object }).extra, max: 1 },
+    });
     try {
       await probe.initialize();
       await probe.destroy();

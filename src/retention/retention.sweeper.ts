@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { RelayMetrics } from '../metrics/relay-metrics';
@@ -29,7 +29,7 @@ const PAUSE_MS = { sqlite: 40, postgres: 5 };
  * delete different rows.
  */
 @Injectable()
-export class RetentionSweeper implements BeforeApplicationShutdown {
+export class RetentionSweeper implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(RetentionSweeper.name);
   private readonly postgres: boolean;
   private timer: NodeJS.Timeout | null = null;
@@ -123,9 +123,17 @@ export class RetentionSweeper implements BeforeApplicationShutdown {
     }
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Stops at once without waiting: Nest runs this hook before the scheduler's (this module sits nearer the root), and
+   * waiting here would hold up the drain while readiness still says ready. The batch under way ends in
+   * onApplicationShutdown, before the DataSource closes.
+   */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.sweeping;
   }
 }

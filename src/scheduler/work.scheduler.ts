@@ -186,11 +186,15 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
     if (this.pendingKick) clearImmediate(this.pendingKick);
     await Promise.race([Promise.all([...this.inFlight.values()].map((attempt) => attempt.done)), grace]);
     const unfinished = [...this.inFlight.values()].map((attempt) => attempt.claim);
-    if (unfinished.length > 0) {
-      this.logger.warn(`releasing ${unfinished.length} unfinished attempt(s) on shutdown`);
-      await this.jobs.releaseAll(unfinished);
+    try {
+      if (unfinished.length > 0) {
+        this.logger.warn(`releasing ${unfinished.length} unfinished attempt(s) on shutdown`);
+        await this.jobs.releaseAll(unfinished);
+      }
+    } finally {
+      // Also when the release failed (the database away at SIGTERM): the attempts must not run to their deadlines.
+      for (const runner of this.runners) runner.cutOff?.();
     }
-    for (const runner of this.runners) runner.cutOff?.();
   }
 
   /**
