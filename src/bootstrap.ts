@@ -22,14 +22,9 @@ import { StartupError } from './common/startup-error';
 /** Builds the app exactly as production runs it; main.ts and the end-to-end tests share it. */
 export async function createRelayApp(config: RelayConfig): Promise<NestExpressApplication> {
   const lock = DatabaseLock.acquire(config.database);
-  try {
-    await waitForDatabase(config.database, config.databaseStartTimeoutMs);
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
   let app: NestExpressApplication;
   try {
+    await waitForDatabase(config.database, config.databaseStartTimeoutMs);
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
       bodyParser: false,
       // Nest announces "successfully started" before the port is bound: every start-up line waits for listenAndRun.

@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { createRelayApp, listenAndRun } from './bootstrap';
 import { ConfigError } from './config/config-reader';
 import { loadConfig, type RelayConfig } from './config/config';
-import { StartupError } from './common/startup-error';
+import { exitOnStartFailure } from './common/startup-error';
 
 async function main(): Promise<void> {
   let config: RelayConfig;
@@ -50,9 +50,4 @@ function stopGracefullyOn(signals: NodeJS.Signals[], close: () => Promise<void>)
   }
 }
 
-main().catch((error: Error) => {
-  // A StartupError's message says everything (port taken, database in use); anything else needs its stack.
-  const detail = error instanceof StartupError ? error.message : (error.stack ?? error.message);
-  process.stderr.write(`relay failed to start: ${detail}\n`);
-  process.exit(1);
-});
+main().catch((error: Error) => exitOnStartFailure('relay failed to start', error));

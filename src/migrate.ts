@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { StartupError } from './common/startup-error';
+import { exitOnStartFailure } from './common/startup-error';
 import { ConfigError } from './config/config-reader';
 import { loadConfig } from './config/config';
 import { describeDatabase } from './config/database-url';
@@ -37,7 +37,5 @@ migrate().catch((error: Error) => {
     process.stderr.write(`${error.message}\n`);
     process.exit(78);
   }
-  const detail = error instanceof StartupError ? error.message : (error.stack ?? error.message);
-  process.stderr.write(`migration failed: ${detail}\n`);
-  process.exit(1);
+  exitOnStartFailure('migration failed', error);
 });

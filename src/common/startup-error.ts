@@ -8,3 +8,13 @@ export class StartupError extends Error {
     this.name = 'StartupError';
   }
 }
+
+/**
+ * How a command that failed to start ends: a StartupError's message alone, anything else with its stack, exit 1.
+ * (An invalid configuration exits 78 before this, with its own list of problems.)
+ */
+export function exitOnStartFailure(what: string, error: Error): never {
+  const detail = error instanceof StartupError ? error.message : (error.stack ?? error.message);
+  process.stderr.write(`${what}: ${detail}\n`);
+  process.exit(1);
+}

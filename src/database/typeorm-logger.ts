@@ -2,7 +2,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import type { Logger as TypeOrmLoggerInterface } from 'typeorm';
 
 /**
- * TypeORM's output through the relay's logger, never `console.log`. A failing statement is reported at debug level
+ * TypeORM's output through the relay's logger, never straight to the console. A failing statement is reported at debug level
  * without its parameters (they may hold credential hashes or users' data): the relay decides what a failure means
  * (a race lost to a unique key, an outage the scheduler reports once, a closed database at shutdown) and logs that
  * itself.

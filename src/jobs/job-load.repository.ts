@@ -35,8 +35,6 @@ export interface LlmLoad {
   forwarding: number;
   /** Jobs the LLM accepted and has not called back on. */
   processing: number;
-  /** Milliseconds since the oldest job still in work was created; null when none. */
-  oldestPendingAgeMs: number | null;
 }
 
 @Injectable()
@@ -52,11 +50,10 @@ export class JobLoadRepository {
     const oldest = ACTIVE_STATUSES.map(
       (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`,
     ).join(' UNION ALL ');
-    const oldestAge = `(SELECT ${dialect.nowMs} - MIN(oldest) FROM (${oldest}) AS pending) AS oldest_age_ms`;
-    this.oldestSql = `SELECT ${oldestAge}`;
+    this.oldestSql = `SELECT ${dialect.nowMs} - MIN(oldest) AS oldest_age_ms FROM (${oldest}) AS pending`;
     this.loadSql =
       `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(dialect)}) AS forwarding, ` +
-      `(${statusCountSql('processing')}) AS processing, ${oldestAge}`;
+      `(${statusCountSql('processing')}) AS processing`;
   }
 
   /** Jobs per status (every status present, 0 when none). */
@@ -83,16 +80,10 @@ export class JobLoadRepository {
     return age === null || age === undefined ? null : Number(age);
   }
 
-  /** What waits for and sits at the LLM, and the oldest pending job's age: one statement. */
+  /** What waits for and sits at the LLM: one statement over counter rows and a small index. */
   async llmLoad(): Promise<LlmLoad> {
     const { records } = await this.sql.execute(this.loadSql, []);
     const row = records[0];
-    const age = row.oldest_age_ms;
-    return {
-      queued: Number(row.queued),
-      forwarding: Number(row.forwarding),
-      processing: Number(row.processing),
-      oldestPendingAgeMs: age === null || age === undefined ? null : Number(age),
-    };
+    return { queued: Number(row.queued), forwarding: Number(row.forwarding), processing: Number(row.processing) };
   }
 }

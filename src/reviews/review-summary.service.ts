@@ -52,12 +52,12 @@ export class ReviewSummaryService {
   }
 
   async read(): Promise<JobSummary> {
-    const [counts, load, recent] = await Promise.all([
+    const [counts, load, age, recent] = await Promise.all([
       this.load.statusCounts(),
       this.load.llmLoad(),
+      this.load.oldestPendingAgeMs(),
       this.recentAttempts(),
     ]);
-    const age = load.oldestPendingAgeMs;
     return {
       counts,
       llmWaiting: Math.max(0, load.queued - load.forwarding),
