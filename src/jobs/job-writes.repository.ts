@@ -37,9 +37,11 @@ export class JobWritesRepository {
   }
 
   /**
-   * Every job still `processing` whose callback deadline has passed (and, with `onlyRejected`, whose LLM only sent
-   * results that broke RESULT_SCHEMA); returns how many changed. While a job is processing its next_attempt_at is
-   * the callback deadline, so idx_jobs_due finds the overdue ones without scanning the rest.
+   * Every job still `processing` whose callback deadline has passed: with `onlyRejected`, those whose LLM only sent
+   * results that broke RESULT_SCHEMA; without, those whose LLM sent none. Each statement reads the clock anew, so a
+   * deadline passing between the two must not let the second take a refused job for a silent one. Returns how many
+   * changed. While a job is processing its next_attempt_at is the callback deadline, so idx_jobs_due finds the
+   * overdue ones without scanning the rest.
    */
   expireOverdue(changes: Changes, onlyRejected: boolean): Promise<number> {
     const now = this.sql.dialect.nowMs;
@@ -47,7 +49,7 @@ export class JobWritesRepository {
     return this.sql.update(
       Job,
       this.stamped(changes),
-      onlyRejected ? `${overdue} AND result_rejection IS NOT NULL` : overdue,
+      `${overdue} AND result_rejection IS ${onlyRejected ? 'NOT NULL' : 'NULL'}`,
       ['processing'],
     );
   }
