@@ -179,7 +179,8 @@ describe('the result contract (RESULT_SCHEMA)', () => {
   });
 
   async function expectInvalidResultAtDeadline(short: LoopbackStack): Promise<void> {
-    // The deadline (2 s from the forward) leaves room for both refused callbacks on a loaded machine; 0.5 s did not.
+    // The deadline (2 s from the forward) leaves room for both refused callbacks on a loaded machine (0.5 s once ran
+    // out before the second).
     const silent = await submit(short);
     const { jobId, forward } = await submit(short);
     expect((await callBack(forward, '{"ok":true,"result":{"score":-1,"feedback":"x"}}')).status).toBe(422);
