@@ -4,6 +4,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { LoggerModule } from 'nestjs-pino';
 import { CONFIG, type RelayConfig } from './config/config';
+import { ClientsModule } from './clients/clients.module';
 import { ConfigModule } from './config/config.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthModule } from './health/health.module';
@@ -32,6 +33,7 @@ export class AppModule implements NestModule {
         LoggerModule.forRootAsync({ inject: [CONFIG], useFactory: loggingOptions }),
         ScheduleModule.forRoot(),
         ThrottlerModule.forRootAsync({ inject: [CONFIG], useFactory: intakeThrottleOptions }),
+        ClientsModule,
         SchedulerModule,
         LlmServerModule,
         DeliveryModule,

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SCHEME, BEARER_SCHEME } from './http/api-key.guard';
+import { API_KEY_SCHEME, BEARER_SCHEME } from './http/api-key';
 import { CALLBACK_BEARER_SCHEME, CALLBACK_TOKEN_SCHEME } from './llm-callback/llm-callback.controller';
 import { DeliveryPayloadDto } from './delivery/dto/delivery-payload.dto';
 import { tightenSchemas } from './common/openapi-schema';

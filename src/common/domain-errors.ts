@@ -22,6 +22,14 @@ export type ErrorCode =
   // who is asking
   | 'invalid_api_key'
   | 'invalid_callback_token'
+  | 'admin_key_required'
+  | 'admin_key_cannot_submit'
+  | 'client_disabled'
+  // the clients
+  | 'client_not_found'
+  | 'api_key_not_found'
+  | 'managed_by_environment'
+  | 'encryption_key_missing'
   // the job
   | 'job_not_found'
   | 'idempotency_key_reused'
@@ -141,6 +149,57 @@ export class IntakeOverloadedError extends DomainError {
     super(
       'overloaded',
       `The relay's event loop runs more than ${limitMs} ms late (INTAKE_MAX_EVENT_LOOP_DELAY_MS); retry later`,
+    );
+  }
+}
+
+export class AdminKeyRequiredError extends DomainError {
+  constructor(what: string) {
+    super('admin_key_required', `${what} needs an admin key (RELAY_ADMIN_KEYS)`);
+  }
+}
+
+export class AdminCannotSubmitError extends DomainError {
+  constructor() {
+    super(
+      'admin_key_cannot_submit',
+      "An admin key cannot submit jobs: every job belongs to a client, so submit with the client's own key",
+    );
+  }
+}
+
+export class ClientDisabledError extends DomainError {
+  constructor() {
+    super('client_disabled', "This API key's client is disabled; its accepted jobs still finish");
+  }
+}
+
+export class ClientNotFoundError extends DomainError {
+  constructor(clientId: string) {
+    super('client_not_found', `No client with id ${clientId}`);
+  }
+}
+
+export class ApiKeyNotFoundError extends DomainError {
+  constructor(keyId: string) {
+    super('api_key_not_found', `This client has no API key with id ${keyId}`);
+  }
+}
+
+export class ManagedByEnvironmentError extends DomainError {
+  constructor(what: string) {
+    super(
+      'managed_by_environment',
+      `The default client's ${what} come from the environment (RELAY_API_KEYS, CALLBACK_HMAC_SECRET, CALLBACK_HMAC_PREVIOUS_SECRETS): change them there`,
+    );
+  }
+}
+
+export class EncryptionKeyMissingError extends DomainError {
+  constructor() {
+    super(
+      'encryption_key_missing',
+      'Signing secrets are stored encrypted: set RELAY_ENCRYPTION_KEY (32 bytes, base64: openssl rand -base64 32) first',
     );
   }
 }

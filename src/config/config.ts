@@ -48,7 +48,16 @@ export interface RelayConfig {
   leaseMarginMs: number;
   schedulerIntervalMs: number;
   workerConcurrency: number;
+  /** The built-in `default` client's keys. */
   relayApiKeys: string[];
+  /** Operators' keys: every client's jobs, and client management; they cannot submit jobs. */
+  relayAdminKeys: string[];
+  /** The default client's previous signing secrets, signing beside CALLBACK_HMAC_SECRET while listed. */
+  callbackHmacPreviousSecrets: string[];
+  /** RELAY_ENCRYPTION_KEY (32 bytes): seals the clients' signing secrets at rest; null when unset. */
+  encryptionKey: Buffer | null;
+  /** RELAY_ENCRYPTION_PREVIOUS_KEYS: open what older keys sealed (resealed under the current one at start). */
+  encryptionPreviousKeys: Buffer[];
   allowPrivateWebhookUrls: boolean;
   simulationEnabled: boolean;
   simulationDelayMs: number;
@@ -122,6 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     schedulerIntervalMs: r.int('SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),
     workerConcurrency: r.int('WORKER_CONCURRENCY', 16, 1, 1000),
     relayApiKeys: r.list('RELAY_API_KEYS'),
+    relayAdminKeys: r.list('RELAY_ADMIN_KEYS'),
+    callbackHmacPreviousSecrets: r.list('CALLBACK_HMAC_PREVIOUS_SECRETS'),
+    encryptionKey: readEncryptionKeys(r, 'RELAY_ENCRYPTION_KEY')[0] ?? null,
+    encryptionPreviousKeys: readEncryptionKeys(r, 'RELAY_ENCRYPTION_PREVIOUS_KEYS'),
     allowPrivateWebhookUrls: r.bool('ALLOW_PRIVATE_WEBHOOK_URLS', !production),
     simulationEnabled: r.bool('SIMULATION_ENABLED', !production),
     simulationDelayMs: r.int('SIMULATION_DELAY_MS', 500, 0, 600_000),
@@ -138,9 +151,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     resultSchema: readResultSchema(r),
     consoleEnabled: r.bool('CONSOLE_ENABLED', true),
   };
+  const shared = config.relayApiKeys.filter((key) => config.relayAdminKeys.includes(key));
+  if (shared.length > 0) r.fail('RELAY_ADMIN_KEYS', 'must not repeat a key of RELAY_API_KEYS (a key has one role)');
   if (production) checkProductionSafety(config, r);
   r.throwIfInvalid();
   return config;
+}
+
+/** Comma-separated base64 keys of exactly 32 bytes each (AES-256). */
+function readEncryptionKeys(r: ConfigReader, name: string): Buffer[] {
+  const keys: Buffer[] = [];
+  for (const [index, text] of r.list(name).entries()) {
+    const key = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
+    if (!key || key.length !== 32) {
+      r.fail(name, `entry ${index + 1} must be 32 bytes in base64 (openssl rand -base64 32)`);
+    } else keys.push(key);
+  }
+  if (name === 'RELAY_ENCRYPTION_KEY' && keys.length > 1)
+    r.fail(name, 'must be one key (older ones go to RELAY_ENCRYPTION_PREVIOUS_KEYS)');
+  return keys;
 }
 
 function readDatabase(r: ConfigReader): DatabaseTarget {
@@ -168,6 +197,8 @@ function checkProductionSafety(config: RelayConfig, r: ConfigReader): void {
   } else if (config.callbackHmacSecret.length < MIN_PRODUCTION_SECRET_LENGTH) {
     r.fail('CALLBACK_HMAC_SECRET', `must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters in production`);
   }
-  if (config.relayApiKeys.length === 0) r.fail('RELAY_API_KEYS', 'must list at least one API key in production');
+  if (config.relayApiKeys.length === 0 && config.relayAdminKeys.length === 0) {
+    r.fail('RELAY_API_KEYS', 'or RELAY_ADMIN_KEYS must list at least one key in production');
+  }
   if (!config.llmApiUrl) r.fail('LLM_API_URL', 'must be set in production (the simulated LLM is for development)');
 }

@@ -16,6 +16,7 @@ import { HistoryScale1796000000000 } from './migrations/1796000000000-history-sc
 import { ChangeFeed1797000000000 } from './migrations/1797000000000-change-feed';
 import { ResultContract1797100000000 } from './migrations/1797100000000-result-contract';
 import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacity';
+import { Clients1797300000000 } from './migrations/1797300000000-clients';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -30,6 +31,7 @@ export const MIGRATIONS = [
   ChangeFeed1797000000000,
   ResultContract1797100000000,
   LlmCapacity1797200000000,
+  Clients1797300000000,
 ];
 
 /**

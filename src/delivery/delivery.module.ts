@@ -1,4 +1,5 @@
 import { Module, OnModuleInit } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { WorkScheduler } from '../scheduler/work.scheduler';
@@ -7,7 +8,7 @@ import { WebhookClient } from './webhook.client';
 
 /** The leg to the web service: signed deliveries of each job's result to its webhook_url, retried until answered. */
 @Module({
-  imports: [JobsModule, SchedulerModule],
+  imports: [ClientsModule, JobsModule, SchedulerModule],
   providers: [DeliveryService, WebhookClient],
 })
 export class DeliveryModule implements OnModuleInit {

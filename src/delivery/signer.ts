@@ -8,19 +8,28 @@ export interface SignedHeaders {
 }
 
 /**
- * Signs a delivery body both ways: the original `X-Signature: sha256=<hex HMAC(secret, body)>`, and Standard Webhooks
- * (`v1,<base64 HMAC(key, id.timestamp.body)>`), whose key is the secret's UTF-8 bytes, or its base64 payload when it
- * is written `whsec_…` as the standard's libraries expect.
+ * Signs a delivery body both ways with the client's secrets, newest first: the original
+ * `X-Signature: sha256=<hex HMAC(secret, body)>` with the newest secret alone (keyed with its UTF-8 bytes), and
+ * Standard Webhooks, one `v1,<base64 HMAC(key, id.timestamp.body)>` per secret, space-separated, whose key is the
+ * secret's UTF-8 bytes, or its base64 payload when it is written `whsec_…` as the standard's libraries expect.
  */
-export function signDelivery(secret: string, webhookId: string, timestampSeconds: number, body: string): SignedHeaders {
-  const hex = createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+export function signDelivery(
+  secrets: readonly string[],
+  webhookId: string,
+  timestampSeconds: number,
+  body: string,
+): SignedHeaders {
+  if (secrets.length === 0) throw new Error('a delivery needs at least one signing secret');
+  const hex = createHmac('sha256', secrets[0]).update(body, 'utf8').digest('hex');
   const signed = `${webhookId}.${timestampSeconds}.${body}`;
-  const v1 = createHmac('sha256', standardWebhooksKey(secret)).update(signed, 'utf8').digest('base64');
+  const v1 = secrets.map(
+    (secret) => `v1,${createHmac('sha256', standardWebhooksKey(secret)).update(signed, 'utf8').digest('base64')}`,
+  );
   return {
     'x-signature': `sha256=${hex}`,
     'webhook-id': webhookId,
     'webhook-timestamp': String(timestampSeconds),
-    'webhook-signature': `v1,${v1}`,
+    'webhook-signature': v1.join(' '),
   };
 }
 

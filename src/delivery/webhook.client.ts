@@ -3,6 +3,7 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, webhookAgents } from '../scheduler/http-agents';
 import { OutboundResponse, postJson } from '../scheduler/outbound-http';
+import { SigningSecrets } from '../clients/signing-secrets.service';
 import { signDelivery, webhookIdFor } from './signer';
 
 /** The body the web service receives; `error` only when `ok` is false. */
@@ -24,14 +25,19 @@ export function deliveryPayload(job: Job): Record<string, unknown> {
 export class WebhookClient {
   private readonly agents: AgentPair;
 
-  constructor(@Inject(CONFIG) private readonly config: RelayConfig) {
+  constructor(
+    @Inject(CONFIG) private readonly config: RelayConfig,
+    private readonly secrets: SigningSecrets,
+  ) {
     this.agents = webhookAgents(config.allowPrivateWebhookUrls);
   }
 
-  deliver(job: Job): Promise<OutboundResponse> {
+  /** Signed with the job's client's secrets as they are at this moment (retries and redeliveries included). */
+  async deliver(job: Job): Promise<OutboundResponse> {
     const body = JSON.stringify(deliveryPayload(job));
     const timestamp = Math.floor(Date.now() / 1000);
-    const headers = signDelivery(this.config.callbackHmacSecret, webhookIdFor(job.id), timestamp, body);
+    const secrets = await this.secrets.current(job.clientId);
+    const headers = signDelivery(secrets, webhookIdFor(job.id), timestamp, body);
     return postJson({
       url: job.webhookUrl,
       body,

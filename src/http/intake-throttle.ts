@@ -1,6 +1,6 @@
 import type { ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { RelayConfig } from '../config/config';
-import { digest, presentedApiKey } from './api-key.guard';
+import { digest, presentedApiKey } from './api-key';
 
 /**
  * Rate limit of intake, per API key (a digest of it, never the key itself) or, with no key, per client address

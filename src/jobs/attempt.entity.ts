@@ -22,6 +22,10 @@ export class Attempt {
   @Column({ name: 'job_id', type: 'varchar', length: 40 })
   jobId: string;
 
+  /** The job's client, so the summary counts a client's own attempts without a join. */
+  @Column({ name: 'client_id', type: 'varchar', length: 40, default: 'default' })
+  clientId: string;
+
   @Column({ type: 'varchar', length: 10 })
   leg: TimelineLeg;
 

@@ -11,19 +11,30 @@ export interface AttemptCount {
   /** The minute's start, epoch ms. */
   minute: number;
   count: number;
+  /** Rows of the range in this group, whichever client's: what the walk read. */
+  rows: number;
   /** The earliest start among them, epoch ms. */
   oldest: number;
 }
 
 const MINUTE_MS = 60_000;
 
+/** `counted`: every row, or (with a client) that client's rows; `rows` always every row, so the walk's cost is bounded. */
+function rangeSql(counted: string): string {
+  return (
+    `SELECT leg, outcome, started_at / ${MINUTE_MS} AS minute, ${counted} AS attempts, COUNT(*) AS range_rows, ` +
+    `MIN(started_at) AS oldest FROM delivery_attempts WHERE id BETWEEN ? AND ? ` +
+    `GROUP BY leg, outcome, started_at / ${MINUTE_MS}`
+  );
+}
+
 /** The attempt rows that make up each job's timeline, for every leg, and the counts the console's summary reads. */
 @Injectable()
 export class AttemptsRepository {
   /** One range of ids, counted by leg, outcome and minute (integer division on both databases). */
-  private readonly rangeSql =
-    `SELECT leg, outcome, started_at / ${MINUTE_MS} AS minute, COUNT(*) AS attempts, MIN(started_at) AS oldest ` +
-    `FROM delivery_attempts WHERE id BETWEEN ? AND ? GROUP BY leg, outcome, started_at / ${MINUTE_MS}`;
+  private readonly rangeSql = rangeSql('COUNT(*)');
+  /** The same for one client's attempts: the same range of the primary key, only its rows counted. */
+  private readonly clientRangeSql = rangeSql('SUM(CASE WHEN client_id = ? THEN 1 ELSE 0 END)');
 
   constructor(private readonly sql: SqlExecutor) {}
 
@@ -60,14 +71,20 @@ export class AttemptsRepository {
     return new Map(rows.map((row) => [row.jobId, row]));
   }
 
-  /** The attempts with ids from `low` to `high`, counted by the database: one aggregate over the primary key. */
-  async countRange(low: number, high: number): Promise<AttemptCount[]> {
-    const { records } = await this.sql.execute(this.rangeSql, [low, high]);
+  /**
+   * The attempts with ids from `low` to `high` (of every client, or of one), counted by the database: one aggregate
+   * over the primary key.
+   */
+  async countRange(low: number, high: number, clientId?: string): Promise<AttemptCount[]> {
+    const { records } = await (clientId === undefined
+      ? this.sql.execute(this.rangeSql, [low, high])
+      : this.sql.execute(this.clientRangeSql, [clientId, low, high]));
     return records.map((record) => ({
       leg: record.leg as TimelineLeg,
       outcome: record.outcome as AttemptOutcome,
       minute: Number(record.minute) * MINUTE_MS,
       count: Number(record.attempts),
+      rows: Number(record.range_rows),
       oldest: Number(record.oldest),
     }));
   }

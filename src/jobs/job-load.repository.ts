@@ -4,12 +4,13 @@ import { SqlExecutor } from '../database/sql-executor';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
 
 // What the relay reads about its load, shared by the LLM capacity count (claims.repository.ts), the gauges in
-// /metrics, intake admission and the console's summary. Every one reads a counter row of job_status_counts (kept by
-// triggers, see the HistoryScale migration) or a small index, so it costs the same at any history size.
+// /metrics, intake admission and the console's summary. Every one reads the counter rows of job_counts (one per
+// client and status, kept by triggers, see the HistoryScale and Clients migrations) or a small index, so it costs the
+// same at any history size.
 
-/** Jobs of a status, from the counter table the triggers keep. */
+/** Jobs of a status (all clients), from the counter table the triggers keep: one row per client. */
 export function statusCountSql(status: JobStatus): string {
-  return `SELECT COALESCE(SUM(job_count), 0) FROM job_status_counts WHERE status = '${status}'`;
+  return `SELECT COALESCE(SUM(job_count), 0) FROM job_counts WHERE status = '${status}'`;
 }
 
 /**
@@ -40,9 +41,11 @@ export interface LlmLoad {
 @Injectable()
 export class JobLoadRepository {
   private readonly loadSql: string;
-  private readonly countsSql = 'SELECT status, SUM(job_count) AS count FROM job_status_counts GROUP BY status';
+  private readonly countsSql = 'SELECT status, SUM(job_count) AS count FROM job_counts GROUP BY status';
+  private readonly clientCountsSql = 'SELECT status, job_count AS count FROM job_counts WHERE client_id = ?';
   private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
   private readonly oldestSql: string;
+  private readonly clientOldestSql: string;
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
@@ -51,14 +54,21 @@ export class JobLoadRepository {
       (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`,
     ).join(' UNION ALL ');
     this.oldestSql = `SELECT ${dialect.nowMs} - MIN(oldest) AS oldest_age_ms FROM (${oldest}) AS pending`;
+    // One client's: the first entry of idx_jobs_client_status_created for each active status.
+    const clientOldest = ACTIVE_STATUSES.map(
+      (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE client_id = ? AND status = '${status}'`,
+    ).join(' UNION ALL ');
+    this.clientOldestSql = `SELECT ${dialect.nowMs} - MIN(oldest) AS oldest_age_ms FROM (${clientOldest}) AS pending`;
     this.loadSql =
       `SELECT (${statusCountSql('queued')}) AS queued, (${forwardingCountSql(dialect)}) AS forwarding, ` +
       `(${statusCountSql('processing')}) AS processing`;
   }
 
-  /** Jobs per status (every status present, 0 when none). */
-  async statusCounts(): Promise<Record<JobStatus, number>> {
-    const { records } = await this.sql.execute(this.countsSql, []);
+  /** Jobs per status (every status present, 0 when none), of every client or of one. */
+  async statusCounts(clientId?: string): Promise<Record<JobStatus, number>> {
+    const { records } = await (clientId === undefined
+      ? this.sql.execute(this.countsSql, [])
+      : this.sql.execute(this.clientCountsSql, [clientId]));
     const counts = Object.fromEntries(JOB_STATUSES.map((status) => [status, 0])) as Record<JobStatus, number>;
     for (const record of records) {
       if ((JOB_STATUSES as readonly string[]).includes(record.status))
@@ -73,9 +83,14 @@ export class JobLoadRepository {
     return Number(records[0]?.queued ?? 0);
   }
 
-  /** Milliseconds since the oldest job still in work was created; null when none. */
-  async oldestPendingAgeMs(): Promise<number | null> {
-    const { records } = await this.sql.execute(this.oldestSql, []);
+  /** Milliseconds since the oldest job still in work (of every client, or of one) was created; null when none. */
+  async oldestPendingAgeMs(clientId?: string): Promise<number | null> {
+    const { records } = await (clientId === undefined
+      ? this.sql.execute(this.oldestSql, [])
+      : this.sql.execute(
+          this.clientOldestSql,
+          ACTIVE_STATUSES.map(() => clientId),
+        ));
     const age = records[0]?.oldest_age_ms;
     return age === null || age === undefined ? null : Number(age);
   }

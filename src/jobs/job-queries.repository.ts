@@ -5,6 +5,8 @@ import { Job } from './job.entity';
 import type { JobStatus } from './job-status';
 
 export interface JobFilter {
+  /** One client's jobs only; undefined: every client's (admin keys). */
+  clientId?: string;
   status?: JobStatus;
   submissionId?: string;
   /** created_at ≥ this (epoch ms). */
@@ -57,8 +59,9 @@ export class JobQueriesRepository {
 
   /**
    * A page of jobs, newest first, and whether more follow. Every filter combination walks one index in
-   * `(created_at, id)` order after its equality column (idx_jobs_created, idx_jobs_status_created,
-   * idx_jobs_submission), so a page costs its own rows whatever the history's size: no sort, no count.
+   * `(created_at, id)` order after its equality columns (idx_jobs_created, idx_jobs_status_created,
+   * idx_jobs_submission, and per client idx_jobs_client_created, idx_jobs_client_status_created), so a page costs its
+   * own rows whatever the history's size: no sort, no count.
    */
   async listJobs(filter: JobFilter): Promise<{ items: Job[]; more: boolean }> {
     const rows = await this.pageQuery(filter).getMany();
@@ -86,11 +89,14 @@ export class JobQueriesRepository {
     const query = this.jobs.createQueryBuilder('job');
     if (filter.submissionId !== undefined) {
       query.andWhere('job.submissionId = :submissionId', { submissionId: filter.submissionId });
-      // With both filters, the submission's index is the selective one: `|| ''` keeps SQLite (which plans without
-      // statistics) from walking every job of the status instead.
+      // With other filters, the submission's index is the selective one: `|| ''` keeps SQLite (which plans without
+      // statistics) from walking every job of the status or client instead.
       if (filter.status !== undefined) query.andWhere("job.status || '' = :status", { status: filter.status });
-    } else if (filter.status !== undefined) {
-      query.andWhere('job.status = :status', { status: filter.status });
+      if (filter.clientId !== undefined)
+        query.andWhere("job.clientId || '' = :clientId", { clientId: filter.clientId });
+    } else {
+      if (filter.clientId !== undefined) query.andWhere('job.clientId = :clientId', { clientId: filter.clientId });
+      if (filter.status !== undefined) query.andWhere('job.status = :status', { status: filter.status });
     }
     if (filter.createdFrom !== undefined)
       query.andWhere('job.createdAt >= :createdFrom', { createdFrom: filter.createdFrom });
@@ -101,18 +107,19 @@ export class JobQueriesRepository {
 
   /**
    * Up to `limit` jobs whose status changed after `after` (a `(change_seq, id)` position), in commit order: one range
-   * walk of idx_jobs_change, no sort. On PostgreSQL only changes below the oldest running transaction's id, so none
-   * can commit later behind a position already given out (Dialect.changeSeq).
+   * walk of idx_jobs_change (idx_jobs_client_change for one client), no sort. On PostgreSQL only changes below the
+   * oldest running transaction's id, so none can commit later behind a position already given out (Dialect.changeSeq).
    */
-  listChanges(after: { seq: number; id: string }, limit: number): Promise<Job[]> {
-    return this.changesQuery(after, limit).getMany();
+  listChanges(after: { seq: number; id: string }, limit: number, clientId?: string): Promise<Job[]> {
+    return this.changesQuery(after, limit, clientId).getMany();
   }
 
   /** The feed's query. Public for plan checks. */
-  changesQuery(after: { seq: number; id: string }, limit: number) {
-    const query = this.jobs
-      .createQueryBuilder('job')
-      .where('(job.changeSeq, job.id) > (:afterSeq, :afterId)', { afterSeq: after.seq, afterId: after.id })
+  changesQuery(after: { seq: number; id: string }, limit: number, clientId?: string) {
+    const query = this.jobs.createQueryBuilder('job');
+    if (clientId !== undefined) query.where('job.clientId = :clientId', { clientId });
+    query
+      .andWhere('(job.changeSeq, job.id) > (:afterSeq, :afterId)', { afterSeq: after.seq, afterId: after.id })
       .orderBy('job.changeSeq', 'ASC')
       .addOrderBy('job.id', 'ASC')
       .limit(limit);

@@ -19,10 +19,17 @@ export interface JobError {
 @Index('idx_jobs_created', ['createdAt', 'id'])
 @Index('idx_jobs_status_created', ['status', 'createdAt', 'id'])
 @Index('idx_jobs_change', ['changeSeq', 'id'])
+@Index('idx_jobs_client_created', ['clientId', 'createdAt', 'id'])
+@Index('idx_jobs_client_status_created', ['clientId', 'status', 'createdAt', 'id'])
+@Index('idx_jobs_client_change', ['clientId', 'changeSeq', 'id'])
 @Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
+
+  /** The client (web service) whose key submitted it: `default` for RELAY_API_KEYS. */
+  @Column({ name: 'client_id', type: 'varchar', length: 40, default: 'default' })
+  clientId: string;
 
   @Column({ name: 'submission_id', type: 'varchar', length: 200 })
   submissionId: string;
@@ -39,7 +46,8 @@ export class Job {
   @Column({ name: 'webhook_url', type: 'varchar', length: 2048 })
   webhookUrl: string;
 
-  @Column({ name: 'idempotency_key', type: 'varchar', length: 255, nullable: true, unique: true })
+  /** `<client_id>:<Idempotency-Key>`: keys are per client. */
+  @Column({ name: 'idempotency_key', type: 'varchar', length: 300, nullable: true, unique: true })
   idempotencyKey: string | null;
 
   /** SHA-256 of the canonical request body, to tell a retried request from a reused key. */

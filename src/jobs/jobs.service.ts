@@ -13,7 +13,7 @@ import { JobWritesRepository, type WriteCondition } from './job-writes.repositor
 
 export type NewJob = Pick<
   Job,
-  'submissionId' | 'studentId' | 'fileRefs' | 'metadata' | 'webhookUrl' | 'idempotencyKey' | 'requestHash'
+  'clientId' | 'submissionId' | 'studentId' | 'fileRefs' | 'metadata' | 'webhookUrl' | 'idempotencyKey' | 'requestHash'
 >;
 
 export type { ClaimedJob } from './claimed-job';

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { CallbackUnauthorizedError, InvalidResultError, ResultConflictError } from '../common/domain-errors';
 import { WorkSignal } from '../scheduler/work-signal';
 import { tokenMatches } from '../jobs/callback-token';
+import { assertVisible, type Caller } from '../clients/caller';
+import type { Job } from '../jobs/job.entity';
 import { type JobOutcome, outcomeOf } from '../jobs/job-outcome';
 import { JobQueriesRepository } from '../jobs/job-queries.repository';
 import { JobsService } from '../jobs/jobs.service';
@@ -24,17 +26,24 @@ export class LlmCallbackService {
   async acceptCallback(jobId: string, token: string | undefined, callback: LlmCallbackDto): Promise<CallbackAckDto> {
     const job = await this.queries.getJob(jobId);
     if (!tokenMatches(token, job.callbackTokenHashes)) throw new CallbackUnauthorizedError();
-    return this.recordResult(job.id, callback);
+    return this.recordResult(job, callback);
+  }
+
+  /** The developer's simulation of a callback: the caller's own job (another client's is answered as unknown). */
+  async simulateCallback(caller: Caller, jobId: string, callback: LlmCallbackDto): Promise<CallbackAckDto> {
+    const job = assertVisible(caller, await this.queries.getJob(jobId));
+    return this.recordResult(job, callback);
   }
 
   /**
-   * The callback path without the credential check, shared with the developer's simulation endpoint. A successful
+   * The callback path past the credential check, shared with the developer's simulation endpoint. A successful
    * result is checked against RESULT_SCHEMA first; a failure report is not (it has no result to check).
    */
-  async recordResult(jobId: string, callback: LlmCallbackDto): Promise<CallbackAckDto> {
+  private async recordResult(job: Pick<Job, 'id' | 'clientId'>, callback: LlmCallbackDto): Promise<CallbackAckDto> {
+    const jobId = job.id;
     const outcome = toOutcome(callback);
     const problems = this.contract.problemsOf(callback);
-    if (problems.length > 0) return this.rejectResult(jobId, outcome, problems);
+    if (problems.length > 0) return this.rejectResult(job, outcome, problems);
     if (await this.jobs.recordOutcome(jobId, outcome)) {
       this.work.kick();
       return { job_id: jobId, status: 'accepted' };
@@ -47,9 +56,13 @@ export class LlmCallbackService {
    * a corrected one before the deadline; the refusal goes into the job's timeline. Once the outcome is known, the
    * call is a repeat like any other.
    */
-  private async rejectResult(jobId: string, outcome: JobOutcome, problems: string[]): Promise<CallbackAckDto> {
-    const rejections = await this.contract.recordRejection(jobId, problems);
-    if (rejections === null) return this.answerRepeat(jobId, outcome);
+  private async rejectResult(
+    job: Pick<Job, 'id' | 'clientId'>,
+    outcome: JobOutcome,
+    problems: string[],
+  ): Promise<CallbackAckDto> {
+    const rejections = await this.contract.recordRejection(job, problems);
+    if (rejections === null) return this.answerRepeat(job.id, outcome);
     throw new InvalidResultError(problems);
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptsRepository } from '../jobs/attempts.repository';
+import type { Job } from '../jobs/job.entity';
 import { JobsService } from '../jobs/jobs.service';
 import type { LlmCallbackDto } from './dto/llm-callback.dto';
 
@@ -35,12 +36,14 @@ export class ResultContractService {
    * into its timeline (up to MAX_RECORDED_REJECTIONS rows). Returns the count, or null when the job is not waiting
    * (its outcome is known, or there is no such job).
    */
-  async recordRejection(jobId: string, problems: string[]): Promise<number | null> {
+  async recordRejection(job: Pick<Job, 'id' | 'clientId'>, problems: string[]): Promise<number | null> {
+    const jobId = job.id;
     const description = clip(problems.join('; '), MAX_REJECTION_LENGTH);
     const rejections = await this.jobs.recordRejectedResult(jobId, description);
     if (rejections === null || rejections > MAX_RECORDED_REJECTIONS) return rejections;
     await this.attempts.record({
       jobId,
+      clientId: job.clientId,
       leg: 'callback',
       attemptNo: rejections,
       round: null,

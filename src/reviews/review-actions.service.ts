@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertVisible, type Caller } from '../clients/caller';
 import { JobFinishedError, JobNotFinishedError } from '../common/domain-errors';
 import { Job } from '../jobs/job.entity';
 import { JobQueriesRepository } from '../jobs/job-queries.repository';
@@ -21,15 +22,16 @@ export class ReviewActionsService {
    * given up on (409); cancelling again is a no-op. The freed LLM slot is used at once, and the LLM is told when it
    * may hold the job and LLM_CANCEL_PATH is set.
    */
-  async cancel(jobId: string): Promise<Pick<Job, 'id' | 'status'>> {
+  async cancel(caller: Caller, jobId: string): Promise<Pick<Job, 'id' | 'status'>> {
+    if (caller.role === 'client') assertVisible(caller, await this.queries.getJob(jobId));
     const { cancelled, from } = await this.jobs.cancel(jobId, (job) => this.cancelNotices.noticeDue(job));
     if (!cancelled && from !== 'cancelled') throw new JobFinishedError(from);
     if (cancelled) this.work.kick();
     return { id: jobId, status: 'cancelled' };
   }
 
-  async redeliver(jobId: string): Promise<Job> {
-    const job = await this.queries.getJob(jobId);
+  async redeliver(caller: Caller, jobId: string): Promise<Job> {
+    const job = assertVisible(caller, await this.queries.getJob(jobId));
     // Not requeued: it moved meanwhile (or retention deleted it, which the re-read answers with 404).
     if (!(await this.jobs.requeueDelivery(job.id)))
       throw new JobNotFinishedError((await this.queries.getJob(job.id)).status);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { assertVisible, type Caller, readScope } from '../clients/caller';
 import { DomainError } from '../common/domain-errors';
 import { AttemptsRepository } from '../jobs/attempts.repository';
 import { type JobFilter, JobQueriesRepository } from '../jobs/job-queries.repository';
@@ -16,19 +17,20 @@ export class ReviewQueriesService {
     private readonly attemptRows: AttemptsRepository,
   ) {}
 
-  async describe(jobId: string): Promise<ReviewDto> {
-    const job = await this.queries.getJob(jobId);
+  async describe(caller: Caller, jobId: string): Promise<ReviewDto> {
+    const job = assertVisible(caller, await this.queries.getJob(jobId));
     const review = ReviewDto.from(job, await this.attemptRows.last(job.id, 'delivery'));
     if (job.status === 'queued' && job.leaseToken === null)
       review.queue_position = await this.queries.queuePosition(job);
     return review;
   }
 
-  async list(query: ListReviewsQueryDto): Promise<ReviewListDto> {
+  async list(caller: Caller, query: ListReviewsQueryDto): Promise<ReviewListDto> {
     if (query.cursor !== undefined && query.offset > 0) {
       throw new DomainError('cursor_with_offset', 'Give either cursor or offset, not both');
     }
     const filter: JobFilter = {
+      clientId: readScope(caller, query.client_id),
       status: query.status,
       submissionId: query.submission_id,
       createdFrom: epochMsOf('created_after', query.created_after),
@@ -59,9 +61,9 @@ export class ReviewQueriesService {
   }
 
   /** The catch-up feed: jobs whose status changed after the cursor, each in its current state, and where to go on. */
-  async changes(query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
+  async changes(caller: Caller, query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
     const after = query.after === undefined ? FEED_START : decodeFeedCursor(query.after);
-    const jobs = await this.queries.listChanges(after, query.limit);
+    const jobs = await this.queries.listChanges(after, query.limit, readScope(caller, query.client_id));
     const deliveries = await this.attemptRows.lastOfEach(
       jobs.map((job) => job.id),
       'delivery',
@@ -73,10 +75,10 @@ export class ReviewQueriesService {
     };
   }
 
-  async attempts(jobId: string): Promise<AttemptListDto> {
-    const job = await this.queries.getJob(jobId);
+  async attempts(caller: Caller, jobId: string): Promise<AttemptListDto> {
+    const job = assertVisible(caller, await this.queries.getJob(jobId));
     const attempts = await this.attemptRows.list(job.id);
-    return { job_id: job.id, items: attempts.map((attempt) => AttemptDto.from(attempt)) };
+    return { job_id: job.id, client_id: job.clientId, items: attempts.map((attempt) => AttemptDto.from(attempt)) };
   }
 }
 

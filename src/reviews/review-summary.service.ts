@@ -32,7 +32,7 @@ export interface JobSummary {
 }
 
 /**
- * What the console's overview shows, at a cost independent of the history's size: counts from job_status_counts
+ * What the console's overview shows, at a cost independent of the history's size: counts from job_counts
  * (kept by triggers), the jobs at the LLM from the small idx_jobs_forwarding, the oldest pending job from the first
  * entry of idx_jobs_status_created per active status, and the last hour's deliveries from a walk back along the
  * attempts' primary key from the newest row (ids grow with time), stopped past the hour or after
@@ -51,12 +51,13 @@ export class ReviewSummaryService {
     this.insertLagMs = config.outboundTimeoutMs + config.leaseMarginMs + 60_000;
   }
 
-  async read(): Promise<JobSummary> {
+  /** Every client's jobs and deliveries, or one client's; the LLM's figures are always the relay's. */
+  async read(clientId?: string): Promise<JobSummary> {
     const [counts, load, age, recent] = await Promise.all([
-      this.load.statusCounts(),
+      this.load.statusCounts(clientId),
       this.load.llmLoad(),
-      this.load.oldestPendingAgeMs(),
-      this.recentAttempts(),
+      this.load.oldestPendingAgeMs(clientId),
+      this.recentAttempts(clientId),
     ]);
     return {
       counts,
@@ -79,7 +80,7 @@ export class ReviewSummaryService {
    * a long hour never holds requests and callbacks behind it for more than one range. Started times come from the
    * processes' clocks (as the attempts record them), so the window is this process's last hour.
    */
-  private async recentAttempts(): Promise<{
+  private async recentAttempts(clientId: string | undefined): Promise<{
     attempts: RecentAttempt[];
     scanned: number;
     partialBefore: number | null;
@@ -93,10 +94,10 @@ export class ReviewSummaryService {
     let high = await this.attempts.highestIdBelow(null);
     while (high !== null && scanned < MAX_ATTEMPTS_SCANNED) {
       const low = high - WALK_CHUNK + 1;
-      const counts = await this.attempts.countRange(low, high);
-      for (const { leg, outcome, minute, count, oldest } of counts) {
-        attempts.push({ leg, outcome, startedAt: minute, count });
-        scanned += count;
+      const counts = await this.attempts.countRange(low, high, clientId);
+      for (const { leg, outcome, minute, count, rows, oldest } of counts) {
+        if (count > 0) attempts.push({ leg, outcome, startedAt: minute, count });
+        scanned += rows;
         oldestRead = Math.min(oldestRead, oldest);
       }
       if (oldestRead < stopBefore) break;

@@ -3,6 +3,7 @@ import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
@@ -15,9 +16,12 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../http/api-key.guard';
+import { type Caller, readScope } from '../clients/caller';
+import { CallerGuard, CurrentCaller } from '../clients/caller.guard';
+import { API_KEY_SCHEME, BEARER_SCHEME } from '../http/api-key';
 import { DomainError } from '../common/domain-errors';
 import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto } from '../common/error-body.dto';
+import { ClientFilterQueryDto } from './dto/client-filter';
 import { CreateReviewDto } from './dto/create-review.dto';
 import { ListReviewsQueryDto } from './dto/list-reviews.dto';
 import { ReviewChangesDto, ReviewChangesQueryDto } from './dto/review-changes.dto';
@@ -34,8 +38,14 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @ApiTags('reviews')
 @ApiSecurity(API_KEY_SCHEME)
 @ApiBearerAuth(BEARER_SCHEME)
-@ApiUnauthorizedResponse({ description: 'Missing or wrong API key', type: ErrorBodyDto })
-@UseGuards(ApiKeyGuard)
+@ApiUnauthorizedResponse({ description: 'Missing or unknown API key', type: ErrorBodyDto })
+@ApiForbiddenResponse({
+  description:
+    "`client_disabled`: the key's client is disabled; `admin_key_cannot_submit`: admin keys read and act but do not " +
+    "submit; `admin_key_required`: a client's key named another client_id",
+  type: ErrorBodyDto,
+})
+@UseGuards(CallerGuard)
 @Controller('v1/reviews')
 export class ReviewsController {
   constructor(
@@ -62,7 +72,11 @@ export class ReviewsController {
   @ApiConflictResponse({ description: 'Idempotency-Key reused with another body', type: ErrorBodyDto })
   @ApiResponse({ status: 413, description: 'Body over INTAKE_MAX_BODY_BYTES', type: ErrorBodyDto })
   @ApiResponse({ status: 415, description: 'Body is not JSON', type: ErrorBodyDto })
-  @ApiUnprocessableEntityResponse({ description: 'webhook_url points at a non-public address', type: ErrorBodyDto })
+  @ApiUnprocessableEntityResponse({
+    description:
+      "`webhook_url_not_allowed`: webhook_url points at a non-public address, or outside the client's webhook_url_prefixes",
+    type: ErrorBodyDto,
+  })
   @ApiTooManyRequestsResponse({
     description: 'Intake rate limit for this API key; see Retry-After',
     type: ErrorBodyDto,
@@ -73,21 +87,22 @@ export class ReviewsController {
     type: ErrorBodyDto,
   })
   async create(
+    @CurrentCaller() caller: Caller,
     @Body() dto: CreateReviewDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<ReviewAcceptedDto> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new DomainError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters');
     }
-    return ReviewAcceptedDto.from(await this.reviews.submit(dto, idempotencyKey));
+    return ReviewAcceptedDto.from(await this.reviews.submit(caller, dto, idempotencyKey));
   }
 
   @Get()
   @ApiOperation({ summary: 'List jobs, newest first' })
   @ApiBadRequestResponse({ description: 'Invalid filter or page', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  list(@Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
-    return this.queries.list(query);
+  list(@CurrentCaller() caller: Caller, @Query() query: ListReviewsQueryDto): Promise<ReviewListDto> {
+    return this.queries.list(caller, query);
   }
 
   // Before ':job_id', which would otherwise take "changes" for a job id.
@@ -98,8 +113,8 @@ export class ReviewsController {
   })
   @ApiBadRequestResponse({ description: 'Invalid cursor (`invalid_cursor`) or limit', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  changes(@Query() query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
-    return this.queries.changes(query);
+  changes(@CurrentCaller() caller: Caller, @Query() query: ReviewChangesQueryDto): Promise<ReviewChangesDto> {
+    return this.queries.changes(caller, query);
   }
 
   // Before ':job_id' too.
@@ -108,7 +123,8 @@ export class ReviewsController {
     summary:
       'Jobs by status, the LLM queue, the oldest pending job, and delivery attempts per minute over the last hour',
     description:
-      "What the console's overview shows. Its cost does not grow with the history: the counts come from a table of " +
+      "What the console's overview shows: the caller's own jobs and deliveries (admin keys: every client's, or one " +
+      "client's with client_id); the LLM's figures are the relay's. Its cost does not grow with the history: the counts come from a table of " +
       'counts kept by the database, the LLM figures from a small partial index, the oldest pending job from the first ' +
       "entry of an index per active status, and the last hour from a walk back along the attempts' primary key from " +
       'the newest row, counted per minute by the database 2,000 rows at a time, which stops past the hour or after ' +
@@ -116,24 +132,24 @@ export class ReviewsController {
       'ranges. Measured costs: docs/PERFORMANCE.md (`npm run bench:history`).',
   })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  async summary(): Promise<ReviewSummaryDto> {
-    return ReviewSummaryDto.from(await this.summaries.read());
+  async summary(@CurrentCaller() caller: Caller, @Query() query: ClientFilterQueryDto): Promise<ReviewSummaryDto> {
+    return ReviewSummaryDto.from(await this.summaries.read(readScope(caller, query.client_id)));
   }
 
   @Get(':job_id')
   @ApiOperation({ summary: 'Read a job: status, result and delivery summary' })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  get(@Param('job_id') jobId: string): Promise<ReviewDto> {
-    return this.queries.describe(jobId);
+  get(@CurrentCaller() caller: Caller, @Param('job_id') jobId: string): Promise<ReviewDto> {
+    return this.queries.describe(caller, jobId);
   }
 
   @Get(':job_id/attempts')
   @ApiOperation({ summary: "The job's timeline: every forward and delivery attempt" })
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  attempts(@Param('job_id') jobId: string): Promise<AttemptListDto> {
-    return this.queries.attempts(jobId);
+  attempts(@CurrentCaller() caller: Caller, @Param('job_id') jobId: string): Promise<AttemptListDto> {
+    return this.queries.attempts(caller, jobId);
   }
 
   @Post(':job_id/cancel')
@@ -151,8 +167,8 @@ export class ReviewsController {
     type: ErrorBodyDto,
   })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  async cancel(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
-    return ReviewAcceptedDto.from(await this.actions.cancel(jobId));
+  async cancel(@CurrentCaller() caller: Caller, @Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
+    return ReviewAcceptedDto.from(await this.actions.cancel(caller, jobId));
   }
 
   @Post(':job_id/redeliver')
@@ -161,7 +177,7 @@ export class ReviewsController {
   @ApiNotFoundResponse({ description: 'No such job', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'The job is not finished yet', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  async redeliver(@Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
-    return ReviewAcceptedDto.from(await this.actions.redeliver(jobId));
+  async redeliver(@CurrentCaller() caller: Caller, @Param('job_id') jobId: string): Promise<ReviewAcceptedDto> {
+    return ReviewAcceptedDto.from(await this.actions.redeliver(caller, jobId));
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ClientsModule } from '../clients/clients.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { LlmServerModule } from '../llm-server/llm-server.module';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -13,7 +14,7 @@ import { WebhookUrlPolicy } from './webhook-url.policy';
 
 /** The web service's API (/v1/reviews): intake, reads, the feed, cancel and redeliver, and the console's summary. */
 @Module({
-  imports: [JobsModule, SchedulerModule, LlmServerModule, MetricsModule],
+  imports: [ClientsModule, JobsModule, SchedulerModule, LlmServerModule, MetricsModule],
   controllers: [ReviewsController],
   providers: [
     ReviewsService,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
+import { type Caller, submittingClient } from '../clients/caller';
 import { canonicalJson, sha256Hex } from '../common/canonical-json';
 import { IdempotencyConflictError } from '../common/domain-errors';
 import { Job } from '../jobs/job.entity';
@@ -20,28 +21,35 @@ export class ReviewsService {
   ) {}
 
   /** Stores the job and returns at once; the forward starts right after the commit, not at the next tick. */
-  async submit(dto: CreateReviewDto, idempotencyKey: string | undefined): Promise<Pick<Job, 'id' | 'status'>> {
+  async submit(
+    caller: Caller,
+    dto: CreateReviewDto,
+    idempotencyKey: string | undefined,
+  ): Promise<Pick<Job, 'id' | 'status'>> {
+    const client = submittingClient(caller);
     const requestHash = sha256Hex(canonicalJson(dto));
-    if (idempotencyKey) {
-      const existing = await this.queries.findByIdempotencyKey(idempotencyKey);
+    // Keys are per client: the stored key is `<client_id>:<key>` (client ids hold no `:`).
+    const scopedKey = idempotencyKey ? `${client.id}:${idempotencyKey}` : null;
+    if (scopedKey) {
+      const existing = await this.queries.findByIdempotencyKey(scopedKey);
       if (existing) return sameRequestOrConflict(existing, requestHash);
     }
-    await this.webhookUrls.assertAllowed(dto.webhook_url);
+    await this.webhookUrls.assertAllowed(dto.webhook_url, client.webhookUrlPrefixes);
     let job: Pick<Job, 'id' | 'status'>;
     try {
       job = await this.jobs.create({
+        clientId: client.id,
         submissionId: dto.submission_id,
         studentId: dto.student_id ?? null,
         fileRefs: dto.file_refs.map((ref) => ({ ...ref })),
         metadata: dto.metadata ?? null,
         webhookUrl: dto.webhook_url,
-        idempotencyKey: idempotencyKey ?? null,
+        idempotencyKey: scopedKey,
         requestHash,
       });
     } catch (error) {
       // Two requests with one key raced: the loser answers with the winner's job.
-      const winner =
-        idempotencyKey && isUniqueViolation(error) ? await this.queries.findByIdempotencyKey(idempotencyKey) : null;
+      const winner = scopedKey && isUniqueViolation(error) ? await this.queries.findByIdempotencyKey(scopedKey) : null;
       if (!winner) throw error;
       return sameRequestOrConflict(winner, requestHash);
     }

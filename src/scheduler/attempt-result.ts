@@ -43,6 +43,7 @@ export function attemptRecord(
 ): NewAttempt {
   return {
     jobId: claim.job.id,
+    clientId: claim.job.clientId,
     leg,
     attemptNo: claim.attemptNo,
     round: claim.round,

@@ -14,7 +14,9 @@ import {
   ApiUnauthorizedResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { API_KEY_SCHEME, ApiKeyGuard, BEARER_SCHEME } from '../http/api-key.guard';
+import { type Caller } from '../clients/caller';
+import { CallerGuard, CurrentCaller } from '../clients/caller.guard';
+import { API_KEY_SCHEME, BEARER_SCHEME } from '../http/api-key';
 import { SimulationDisabledError } from '../common/domain-errors';
 import { DATABASE_UNAVAILABLE_RESPONSE, ErrorBodyDto, INVALID_RESULT_RESPONSE } from '../common/error-body.dto';
 import { CONFIG, type RelayConfig } from '../config/config';
@@ -36,14 +38,14 @@ export class SimulationController {
 
   @Post('simulate-llm/:job_id')
   @HttpCode(200)
-  @UseGuards(ApiKeyGuard)
+  @UseGuards(CallerGuard)
   @ApiSecurity(API_KEY_SCHEME)
   @ApiBearerAuth(BEARER_SCHEME)
   @ApiOperation({
     summary: "Imitate the LLM's callback for a job",
     description:
       "Feeds the callback's body ({ok, result, error}) through the same path as the real callback, without the " +
-      'per-job credential; when RELAY_API_KEYS is set it needs an API key like /v1/reviews. An empty body (the ' +
+      "per-job credential; it needs an API key like /v1/reviews (a client's key: its own jobs only). An empty body (the " +
       'default) generates a plausible successful result. Off in production unless SIMULATION_ENABLED=true.',
   })
   @ApiBody({ type: SimulateLlmDto, required: false })
@@ -55,11 +57,15 @@ export class SimulationController {
   @ApiConflictResponse({ description: 'A different result was already recorded', type: ErrorBodyDto })
   @ApiUnprocessableEntityResponse(INVALID_RESULT_RESPONSE)
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
-  simulate(@Param('job_id') jobId: string, @Body() body: SimulateLlmDto = {}): Promise<CallbackAckDto> {
+  simulate(
+    @CurrentCaller() caller: Caller,
+    @Param('job_id') jobId: string,
+    @Body() body: SimulateLlmDto = {},
+  ): Promise<CallbackAckDto> {
     if (!this.config.simulationEnabled) throw new SimulationDisabledError();
     const ok = body.ok ?? true;
     const result = body.result !== undefined ? body.result : ok ? simulatedReview(jobId) : null;
-    return this.callbacks.recordResult(jobId, { ok, result, error: body.error });
+    return this.callbacks.simulateCallback(caller, jobId, { ok, result, error: body.error });
   }
 
   /** The built-in LLM server used when LLM_API_URL is unset: accepts the job, calls back a moment later. */

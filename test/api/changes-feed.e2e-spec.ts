@@ -349,7 +349,7 @@ describe('the change-feed migration on existing jobs', () => {
 
   async function migrateAndRead(databaseUrl: string): Promise<string[]> {
     const options = relayDataSourceOptions(parseDatabaseUrl(databaseUrl));
-    const earlier = MIGRATIONS.filter((migration) => migration !== ChangeFeed1797000000000);
+    const earlier = MIGRATIONS.slice(0, MIGRATIONS.indexOf(ChangeFeed1797000000000));
     const db = await new DataSource({ ...options, migrations: earlier, migrationsRun: false }).initialize();
     await db.runMigrations();
     for (const [id, at] of legacy) {

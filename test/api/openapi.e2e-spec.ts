@@ -49,11 +49,17 @@ describe('the OpenAPI document (/docs-json of the built relay)', () => {
 
   it('gives every operation a summary and documents its error answers with the error body', () => {
     const expected: Record<string, string[]> = {
-      'post /v1/reviews': ['202', '400', '401', '409', '413', '415', '422', '429', '503'],
-      'get /v1/reviews': ['200', '400', '401', '503'],
-      'get /v1/reviews/{job_id}': ['200', '401', '404', '503'],
-      'get /v1/reviews/{job_id}/attempts': ['200', '401', '404', '503'],
-      'post /v1/reviews/{job_id}/redeliver': ['202', '401', '404', '409', '503'],
+      'post /v1/reviews': ['202', '400', '401', '403', '409', '413', '415', '422', '429', '503'],
+      'get /v1/reviews': ['200', '400', '401', '403', '503'],
+      'get /v1/reviews/{job_id}': ['200', '401', '403', '404', '503'],
+      'get /v1/reviews/{job_id}/attempts': ['200', '401', '403', '404', '503'],
+      'post /v1/reviews/{job_id}/redeliver': ['202', '401', '403', '404', '409', '503'],
+      'post /v1/clients': ['201', '400', '401', '403', '409', '503'],
+      'get /v1/clients': ['200', '400', '401', '403', '503'],
+      'get /v1/clients/{client_id}': ['200', '401', '403', '404', '503'],
+      'patch /v1/clients/{client_id}': ['200', '400', '401', '403', '404', '503'],
+      'delete /v1/clients/{client_id}/api-keys/{key_id}': ['204', '401', '403', '404', '409', '503'],
+      'post /v1/clients/{client_id}/signing-secret/rotate': ['200', '400', '401', '403', '404', '409', '503'],
       'post /v1/llm/callback/{job_id}': ['200', '400', '401', '404', '409', '413', '415', '422', '503'],
     };
     for (const [path, operations] of Object.entries<any>(doc.paths)) {

@@ -44,6 +44,7 @@ export async function memoryJobs(): Promise<MemoryJobs> {
     async submit(fields = {}) {
       count += 1;
       const created = await jobs.create({
+        clientId: 'default',
         submissionId: `subm-${count}`,
         studentId: null,
         fileRefs: [{ url: 'https://files.example.com/1.pdf' }],

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ClientIdFilter } from './client-filter';
 import { JOB_STATUSES, type JobStatus } from '../../jobs/job-status';
 
 /** Past this many skipped rows a page costs as much as reading them: offsets stop here, cursors go on. */
@@ -10,6 +11,9 @@ export const MAX_OFFSET = 10_000;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 export class ListReviewsQueryDto {
+  @ClientIdFilter()
+  client_id?: string;
+
   /** Only jobs in this status. */
   @IsOptional()
   @IsIn(JOB_STATUSES)

@@ -1,9 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { ClientIdFilter } from './client-filter';
 import { ReviewDto } from './review.dto';
 
 export class ReviewChangesQueryDto {
+  @ClientIdFilter()
+  client_id?: string;
+
   /** `next_cursor` of the previous answer: the changes committed after it. Without it, from the oldest change kept. */
   @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 })
   // Only its type here: anything else that is not a cursor the relay gave out is 400 `invalid_cursor`.

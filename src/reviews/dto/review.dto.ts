@@ -38,6 +38,8 @@ export class DeliverySummaryDto {
 
 export class ReviewDto {
   job_id: string;
+  /** The client (web service) whose key submitted it; `default` for RELAY_API_KEYS. */
+  client_id: string;
   submission_id: string;
   student_id: string | null;
   /**
@@ -75,6 +77,7 @@ export class ReviewDto {
   static from(job: Job, lastDelivery: Attempt | null): ReviewDto {
     return {
       job_id: job.id,
+      client_id: job.clientId,
       submission_id: job.submissionId,
       student_id: job.studentId,
       status: job.status,
@@ -158,5 +161,6 @@ export class AttemptDto {
 
 export class AttemptListDto {
   job_id: string;
+  client_id: string;
   items: AttemptDto[];
 }

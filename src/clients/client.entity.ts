@@ -1,0 +1,71 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { epochMs, jsonText } from '../database/columns';
+
+/** The id of the built-in client: its keys are RELAY_API_KEYS and its signing secret CALLBACK_HMAC_SECRET. */
+export const DEFAULT_CLIENT_ID = 'default';
+
+/** One web service: its jobs, keys and signing secrets are its own (see docs/clients.md). */
+@Entity({ name: 'clients' })
+@Index('idx_clients_created', ['createdAt', 'id'])
+export class Client {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 200 })
+  name: string;
+
+  /** Where its webhooks may point (parsed URLs, compared by origin and path segments); empty: anywhere allowed. */
+  @Column({ name: 'webhook_url_prefixes', type: 'text', transformer: jsonText })
+  webhookUrlPrefixes: string[];
+
+  /** A disabled client's keys are refused (403); its accepted jobs still finish. */
+  @Column({ type: 'boolean' })
+  disabled: boolean;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: epochMs })
+  updatedAt: number;
+}
+
+/** An API key of a client, kept only as the SHA-256 digest of the key (looked up by digest). */
+@Entity({ name: 'client_api_keys' })
+export class ClientApiKey {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'client_id', type: 'varchar', length: 40 })
+  clientId: string;
+
+  @Column({ name: 'key_digest', type: 'varchar', length: 64, unique: true })
+  keyDigest: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  /** Written at most once a minute per key. */
+  @Column({ name: 'last_used_at', type: 'bigint', nullable: true, transformer: epochMs })
+  lastUsedAt: number | null;
+}
+
+/** A signing secret of a client, encrypted (SecretBox); it signs deliveries until `expiresAt` (null: no end). */
+@Entity({ name: 'client_signing_secrets' })
+export class SigningSecret {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ name: 'client_id', type: 'varchar', length: 40 })
+  clientId: string;
+
+  @Column({ type: 'text' })
+  ciphertext: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
+  createdAt: number;
+
+  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
+  expiresAt: number | null;
+}
+
+export const CLIENT_ENTITIES = [Client, ClientApiKey, SigningSecret];
