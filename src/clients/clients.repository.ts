@@ -9,7 +9,8 @@ export interface KeyOwner {
   lastUsedAt: number | null;
 }
 
-const KEY_BY_DIGEST = 'SELECT id, client_id, last_used_at FROM client_api_keys WHERE key_digest = ?';
+/** Public for plan checks. */
+export const KEY_BY_DIGEST = 'SELECT id, client_id, last_used_at FROM client_api_keys WHERE key_digest = ?';
 
 /** The clients, their API keys (as digests) and their signing secrets (sealed): every statement on those tables. */
 @Injectable()
@@ -111,12 +112,18 @@ export class ClientsRepository {
   }
 
   /**
-   * A rotation: the new secret signs from now; the ones signing until now keep signing until `previousExpiresAt`
-   * (those already ending sooner keep their end), at most `keep - 1` of them, the newest; expired ones are deleted.
+   * A rotation: the new secret signs from now; the ones signing until now keep signing for `graceMs` more (those
+   * already ending sooner keep their end), at most `keep - 1` of them, the newest; expired ones are deleted. Rotations
+   * of one client queue on its row (PostgreSQL: at READ COMMITTED each would otherwise miss the secret another just
+   * added, leaving it without an end), and take their time once they hold it, so the newest secret is the last one
+   * written. Returns when the previous secrets stop signing.
    */
-  async rotateSecret(secret: SigningSecret, previousExpiresAt: number, keep: number): Promise<void> {
-    await this.sql.transaction(async (execute) => {
-      const now = secret.createdAt;
+  async rotateSecret(secret: SigningSecret, graceMs: number, keep: number): Promise<number> {
+    return this.sql.transaction(async (execute) => {
+      await execute(`SELECT id FROM clients WHERE id = ?${this.sql.dialect.forUpdate}`, [secret.clientId]);
+      const now = Date.now();
+      secret.createdAt = now;
+      const previousExpiresAt = now + graceMs;
       await execute('DELETE FROM client_signing_secrets WHERE client_id = ? AND expires_at <= ?', [
         secret.clientId,
         now,
@@ -135,6 +142,7 @@ export class ClientsRepository {
         await execute('DELETE FROM client_signing_secrets WHERE client_id = ?', [secret.clientId]);
       }
       await execute(...insertSecretSql(secret));
+      return previousExpiresAt;
     });
   }
 

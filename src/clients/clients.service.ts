@@ -133,13 +133,9 @@ export class ClientsService {
     const problem = supplied === undefined ? null : signingSecretProblem(supplied);
     if (problem) throw new DomainError('validation_failed', problem, [problem]);
     const signingSecret = supplied ?? newSigningSecret();
-    const now = Date.now();
-    const previousExpiresAt = now + (dto.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
-    await this.repository.rotateSecret(
-      this.sealed(clientId, signingSecret, now),
-      previousExpiresAt,
-      MAX_SIGNING_SECRETS,
-    );
+    const graceMs = (dto.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS) * 1000;
+    const secret = this.sealed(clientId, signingSecret, Date.now());
+    const previousExpiresAt = await this.repository.rotateSecret(secret, graceMs, MAX_SIGNING_SECRETS);
     this.secrets.forget(clientId);
     return { signing_secret: signingSecret, previous_expires_at: new Date(previousExpiresAt).toISOString() };
   }

@@ -151,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     resultSchema: readResultSchema(r),
     consoleEnabled: r.bool('CONSOLE_ENABLED', true),
   };
+  if (config.callbackHmacPreviousSecrets.length > 4) {
+    r.fail('CALLBACK_HMAC_PREVIOUS_SECRETS', 'may list at most 4 secrets (at most 5 sign at once)');
+  }
   const shared = config.relayApiKeys.filter((key) => config.relayAdminKeys.includes(key));
   if (shared.length > 0) r.fail('RELAY_ADMIN_KEYS', 'must not repeat a key of RELAY_API_KEYS (a key has one role)');
   if (production) checkProductionSafety(config, r);

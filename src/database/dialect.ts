@@ -57,6 +57,11 @@ export class Dialect {
     return this.postgres ? ' FOR UPDATE SKIP LOCKED' : '';
   }
 
+  /** Appended to a SELECT whose rows the transaction changes next, so concurrent ones queue; SQLite has one writer. */
+  get forUpdate(): string {
+    return this.postgres ? ' FOR UPDATE' : '';
+  }
+
   /**
    * A table read through one index. SQLite plans without statistics and may pick a worse index, so it is told;
    * PostgreSQL picks by itself.

@@ -33,8 +33,8 @@ function rangeSql(counted: string): string {
 export class AttemptsRepository {
   /** One range of ids, counted by leg, outcome and minute (integer division on both databases). */
   private readonly rangeSql = rangeSql('COUNT(*)');
-  /** The same for one client's attempts: the same range of the primary key, only its rows counted. */
-  private readonly clientRangeSql = rangeSql('SUM(CASE WHEN client_id = ? THEN 1 ELSE 0 END)');
+  /** The same for one client's attempts: the same range of the primary key, only its rows counted (public for plan checks). */
+  readonly clientRangeSql = rangeSql('SUM(CASE WHEN client_id = ? THEN 1 ELSE 0 END)');
 
   constructor(private readonly sql: SqlExecutor) {}
 

@@ -42,10 +42,11 @@ export interface LlmLoad {
 export class JobLoadRepository {
   private readonly loadSql: string;
   private readonly countsSql = 'SELECT status, SUM(job_count) AS count FROM job_counts GROUP BY status';
-  private readonly clientCountsSql = 'SELECT status, job_count AS count FROM job_counts WHERE client_id = ?';
+  /** One client's counter rows (public, like the SQL below, for plan checks). */
+  readonly clientCountsSql = 'SELECT status, job_count AS count FROM job_counts WHERE client_id = ?';
   private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
   private readonly oldestSql: string;
-  private readonly clientOldestSql: string;
+  readonly clientOldestSql: string;
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
