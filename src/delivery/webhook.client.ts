@@ -3,6 +3,7 @@ import { CONFIG, type RelayConfig } from '../config/config';
 import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, webhookAgents } from '../scheduler/http-agents';
 import { OutboundResponse, postJson } from '../scheduler/outbound-http';
+import { SecretBoxError } from '../clients/secret-box';
 import { SigningSecrets } from '../clients/signing-secrets.service';
 import { signDelivery, webhookIdFor } from './signer';
 
@@ -32,11 +33,26 @@ export class WebhookClient {
     this.agents = webhookAgents(config.allowPrivateWebhookUrls);
   }
 
-  /** Signed with the job's client's secrets as they are at this moment (retries and redeliveries included). */
+  /**
+   * Signed with the job's client's secrets as they are at this moment (retries and redeliveries included). A secret
+   * this replica cannot open (sealed under a RELAY_ENCRYPTION_KEY it was not given) sends nothing: the attempt fails
+   * retryably, naming the reason in the job's timeline, until the replica has the key.
+   */
   async deliver(job: Job): Promise<OutboundResponse> {
     const body = JSON.stringify(deliveryPayload(job));
     const timestamp = Math.floor(Date.now() / 1000);
-    const secrets = await this.secrets.current(job.clientId);
+    let secrets: string[];
+    try {
+      secrets = await this.secrets.current(job.clientId);
+    } catch (error) {
+      if (!(error instanceof SecretBoxError)) throw error;
+      return {
+        statusCode: null,
+        retryAfter: undefined,
+        error: `not sent: a signing secret is ${error.message}`,
+        durationMs: 0,
+      };
+    }
     const headers = signDelivery(secrets, webhookIdFor(job.id), timestamp, body);
     return postJson({
       url: job.webhookUrl,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
+import { DataSource } from 'typeorm';
 import { closeAfterEach } from '../support/cleanup';
 import { callingBackLlm, eventually, type RecordedRequest } from '../support/fake-server';
 import { useLoopbackStack } from '../support/loopback-stack';
@@ -138,6 +139,43 @@ describe('signing secrets at rest: sealed under RELAY_ENCRYPTION_KEY (SQLite)', 
     const { code, output } = await failedStart({ RELAY_ENCRYPTION_KEY: k1 });
     expect(code).not.toBe(0);
     expect(output).toContain(encryptionKeyId(k2));
+  });
+
+  it('a secret this replica cannot open sends nothing: the attempt fails retryably, naming why, until it can', async () => {
+    const { relay, admin } = await relayWith({
+      RELAY_ENCRYPTION_KEY: newEncryptionKey(),
+      CALLBACK_BACKOFF_SECONDS: '0.2',
+      CALLBACK_MAX_BACKOFF_SECONDS: '0.2',
+      CALLBACK_MAX_RETRIES: '50',
+    });
+    const client = await admin.createClient('resealed elsewhere');
+    const db = relay.app.get(DataSource);
+    const [row] = await db.query<{ id: string; ciphertext: string }[]>(
+      'SELECT id, ciphertext FROM client_signing_secrets WHERE client_id = ?',
+      [client.client_id],
+    );
+    // As another replica given a new RELAY_ENCRYPTION_KEY would leave it: sealed under a key this one lacks.
+    const foreign = row.ciphertext.replace(CIPHERTEXT, (_, _id: string, payload: string) => `v1:0badc0de:${payload}`);
+    await db.query('UPDATE client_signing_secrets SET ciphertext = ? WHERE id = ?', [foreign, row.id]);
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the secrets' cache (one second)
+
+    const api = stack.clientFor(relay);
+    const jobId = await api.submit({}, bearer(client.api_key));
+    const failed = await eventually(async () => {
+      const attempts = await admin.get(`/v1/reviews/${jobId}/attempts`);
+      const deliveries = (attempts.body.items ?? []).filter((item: any) => item.leg === 'delivery');
+      return deliveries.length >= 2 ? deliveries : undefined;
+    }, 'two failed delivery attempts');
+    for (const attempt of failed) {
+      expect(attempt).toMatchObject({ status_code: null, error: expect.stringContaining('0badc0de') });
+      expect(attempt.error).toMatch(/^not sent: a signing secret is sealed under key 0badc0de/);
+    }
+    expect(stack.web.for(jobId)).toHaveLength(0);
+    expect((await admin.get(`/v1/reviews/${jobId}`)).body.status).toBe('delivering');
+
+    await db.query('UPDATE client_signing_secrets SET ciphertext = ? WHERE id = ?', [row.ciphertext, row.id]);
+    const delivery = await eventually(() => stack.web.for(jobId)[0], 'the delivery once the secret opens');
+    expectSignedBy(delivery, [client.signing_secret]);
   });
 
   it('in production, refuses to start without RELAY_ENCRYPTION_KEY once clients exist', async () => {
