@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,failing,rss]
+// (--only clients [--clients 1,20]: intake and the full cycle with keys issued to that many clients, spread evenly)
 // (--only replicas [--replicas 1,2,3]: relays sharing one PostgreSQL; needs DATABASE_URL=postgres://…;
 // --only failing: deliveries to a refused port, retried without backoff: attempts/s and the relay's CPU)
 // Starts the built relay (dist/) on a fresh SQLite file, or on a fresh database of the PostgreSQL server that
@@ -22,6 +23,8 @@ const CONNECTIONS = Number(args.connections ?? 50);
 // The overload case runs twice per round: as configured by default, and with intake admission by event-loop delay.
 const OVERLOAD_DELAY_LIMIT_MS = Number(args['overload-delay-limit'] ?? 100);
 const ONLY = new Set((args.only ?? 'intake,cycle,overload,failing,rss').split(','));
+const CLIENT_COUNTS = (args.clients ?? '1,20').split(',').map(Number);
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function reviewBody(receiverUrl) {
@@ -34,9 +37,23 @@ function reviewBody(receiverUrl) {
   });
 }
 
-function load(url, body, options = {}) {
+/** `apiKeys`: requests take these keys in turn (an issued key per client) instead of the environment's API_KEY. */
+function load(url, body, { apiKeys, ...options } = {}) {
   // autocannon stops at `amount` requests when given one, else after `duration` seconds.
   const limit = options.amount ? {} : { duration: SECONDS };
+  let turn = 0;
+  const keyed = apiKeys
+    ? {
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              headers: { ...request.headers, 'x-api-key': apiKeys[turn++ % apiKeys.length] },
+            }),
+          },
+        ],
+      }
+    : {};
   return autocannon({
     url: `${url}/v1/reviews`,
     method: 'POST',
@@ -44,6 +61,7 @@ function load(url, body, options = {}) {
     body,
     connections: CONNECTIONS,
     ...limit,
+    ...keyed,
     ...options,
   });
 }
@@ -53,6 +71,8 @@ const intakeFigures = (result) => ({
   p50: result.latency.p50,
   p99: result.latency.p99,
   non2xx: result.non2xx,
+  errors: result.errors,
+  timeouts: result.timeouts,
 });
 
 /** Waits until the receiver has every accepted job (or the deadline passes); returns the peers' stats then. */
@@ -110,6 +130,80 @@ async function fullCycle(peers) {
     full_cycle_jobs_per_s: spread(runs.map((run) => run.jobsPerSecond)),
     accepted_per_burst: spread(runs.map((run) => run.accepted)),
   };
+}
+
+/** A relay with admin keys and `count` clients: its handle and one issued key per client. */
+async function relayWithClients(peers, count) {
+  const relay = await startRelay(peers, {
+    RELAY_ADMIN_KEYS: ADMIN_KEY,
+    RELAY_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+  });
+  const apiKeys = [];
+  for (let i = 0; i < count; i += 1) {
+    const response = await fetch(`${relay.url}/v1/clients`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+      body: JSON.stringify({ name: `bench client ${i + 1}` }),
+    });
+    if (response.status !== 201) throw new Error(`POST /v1/clients answered ${response.status}`);
+    apiKeys.push((await response.json()).api_key);
+  }
+  return { relay, apiKeys };
+}
+
+/**
+ * Per client count: intake with the environment's key and with issued keys (looked up by digest) in the same relay,
+ * alternating, then a burst's full cycle with issued keys (each delivery signed with its client's sealed secret).
+ */
+async function clients(peers) {
+  const body = reviewBody(peers.receiverUrl);
+  const results = {};
+  for (const count of CLIENT_COUNTS) {
+    const runs = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const first = await relayWithClients(peers, count);
+      let environmentKey, issuedKeys;
+      try {
+        // In turn first, so that neither always meets the emptier database.
+        const withEnvironmentKey = async () => (environmentKey = intakeFigures(await load(first.relay.url, body)));
+        const withIssuedKeys = async () =>
+          (issuedKeys = intakeFigures(await load(first.relay.url, body, { apiKeys: first.apiKeys })));
+        for (const step of round % 2 === 0
+          ? [withEnvironmentKey, withIssuedKeys]
+          : [withIssuedKeys, withEnvironmentKey])
+          await step();
+      } finally {
+        await first.relay.stop();
+      }
+      const second = await relayWithClients(peers, count);
+      try {
+        await peers.reset();
+        const started = (await peers.stats()).now;
+        const burst = await load(second.relay.url, body, { apiKeys: second.apiKeys });
+        const stats = await drained(peers, burst['2xx']);
+        const cycle = stats.deliveries / ((Math.max(...stats.deliveredAt) - started) / 1000);
+        runs.push({
+          environmentKey,
+          issuedKeys,
+          cycle,
+          non2xx: issuedKeys.non2xx + burst.non2xx,
+          errors: issuedKeys.errors + issuedKeys.timeouts + burst.errors + burst.timeouts,
+        });
+      } finally {
+        await second.relay.stop();
+      }
+    }
+    results[count] = {
+      environment_key_rps: spread(runs.map((run) => run.environmentKey.rps)),
+      issued_keys_rps: spread(runs.map((run) => run.issuedKeys.rps)),
+      issued_over_environment: spread(runs.map((run) => run.issuedKeys.rps / run.environmentKey.rps)),
+      issued_keys_p99_ms: spread(runs.map((run) => run.issuedKeys.p99)),
+      full_cycle_jobs_per_s: spread(runs.map((run) => run.cycle)),
+      non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
+      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    };
+  }
+  return results;
 }
 
 /** Intake at a fixed rate for `seconds`; what the peers saw during that window and after the drain. */
@@ -325,6 +419,7 @@ async function main() {
     if (ONLY.has('rss')) results.memory = await memory(peers);
     if (ONLY.has('replicas')) results.replicas = await replicas(peers);
     if (ONLY.has('failing')) results.failing = await failingDeliveries(peers);
+    if (ONLY.has('clients')) results.clients = await clients(peers);
   } finally {
     await peers.stop();
   }
@@ -377,6 +472,16 @@ function print(results) {
       [`${count} replica(s) on one PostgreSQL: full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'],
       [`${count} replica(s): / the first count`, r.full_cycle_jobs_per_s.median / base, '', 2],
       [`${count} replica(s): deliveries sent twice`, r.duplicate_deliveries, ''],
+    );
+  }
+  for (const [count, r] of Object.entries(results.clients ?? {})) {
+    rows.push(
+      [`${count} client(s): intake, RELAY_API_KEYS key`, r.environment_key_rps, 'req/s'],
+      [`${count} client(s): intake, issued keys`, r.issued_keys_rps, 'req/s'],
+      [`${count} client(s): issued / environment key`, r.issued_over_environment, '', 3],
+      [`${count} client(s): intake p99, issued keys`, r.issued_keys_p99_ms, 'ms', 1],
+      [`${count} client(s): full cycle, issued keys`, r.full_cycle_jobs_per_s, 'jobs/s'],
+      [`${count} client(s): answers other than 2xx, errors`, `${r.non2xx}, ${r.errors}`, ''],
     );
   }
   if (results.failing) {
