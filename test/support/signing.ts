@@ -148,35 +148,34 @@ export function expectSignedBy(delivery: RecordedRequest, signers: string[], str
   }
 }
 
-/** Every form a `whsec_` signing secret could be written in: none may be found at rest or in a log. */
-export function secretForms(secret: string): { name: string; bytes: Buffer }[] {
-  const base64 = secret.slice('whsec_'.length);
-  const raw = Buffer.from(base64, 'base64');
+/**
+ * Every form a credential could be written in: the whole string (UTF-8 and UTF-16LE), its encoded body, its bytes,
+ * and those bytes in hex (both cases) and in the other base64 alphabet.
+ */
+function credentialForms(
+  whole: string,
+  prefix: string,
+  encoding: 'base64' | 'base64url',
+): { name: string; bytes: Buffer }[] {
+  const body = whole.slice(prefix.length);
+  const raw = Buffer.from(body, encoding);
+  const other = encoding === 'base64' ? 'base64url' : 'base64';
   return [
-    { name: 'the secret', bytes: Buffer.from(secret, 'utf8') },
-    { name: 'the secret (UTF-16LE)', bytes: Buffer.from(secret, 'utf16le') },
-    { name: 'its base64', bytes: Buffer.from(base64, 'utf8') },
+    { name: 'the whole string', bytes: Buffer.from(whole, 'utf8') },
+    { name: 'the whole string (UTF-16LE)', bytes: Buffer.from(whole, 'utf16le') },
+    { name: `its ${encoding} body`, bytes: Buffer.from(body, 'utf8') },
     { name: 'its bytes', bytes: raw },
     { name: 'its bytes in hex', bytes: Buffer.from(raw.toString('hex'), 'utf8') },
     { name: 'its bytes in HEX', bytes: Buffer.from(raw.toString('hex').toUpperCase(), 'utf8') },
-    { name: 'its bytes in base64url', bytes: Buffer.from(raw.toString('base64url'), 'utf8') },
+    { name: `its bytes in ${other}`, bytes: Buffer.from(raw.toString(other), 'utf8') },
   ];
 }
 
+/** Every form a `whsec_` signing secret could be written in: none may be found at rest or in a log. */
+export const secretForms = (secret: string) => credentialForms(secret, 'whsec_', 'base64');
+
 /** Every form an `rk_` API key could be written in. */
-export function apiKeyForms(apiKey: string): { name: string; bytes: Buffer }[] {
-  const body = apiKey.slice('rk_'.length);
-  const raw = Buffer.from(body, 'base64url');
-  return [
-    { name: 'the key', bytes: Buffer.from(apiKey, 'utf8') },
-    { name: 'the key (UTF-16LE)', bytes: Buffer.from(apiKey, 'utf16le') },
-    { name: 'its base64url body', bytes: Buffer.from(body, 'utf8') },
-    { name: 'its bytes', bytes: raw },
-    { name: 'its bytes in hex', bytes: Buffer.from(raw.toString('hex'), 'utf8') },
-    { name: 'its bytes in HEX', bytes: Buffer.from(raw.toString('hex').toUpperCase(), 'utf8') },
-    { name: 'its bytes in base64', bytes: Buffer.from(raw.toString('base64'), 'utf8') },
-  ];
-}
+export const apiKeyForms = (apiKey: string) => credentialForms(apiKey, 'rk_', 'base64url');
 
 /** Forms of a plain secret (an admin key, an encryption key in base64): the string, and for a base64 key its bytes. */
 export function plainForms(secret: string, base64 = false): { name: string; bytes: Buffer }[] {
