@@ -22,6 +22,22 @@ export class Client {
   @Column({ type: 'boolean' })
   disabled: boolean;
 
+  /** Its share of the LLM against the other clients with jobs waiting (1–100). */
+  @Column({ type: 'integer', default: 1 })
+  weight: number;
+
+  /** Its jobs at the LLM at most (0: no cap of its own). */
+  @Column({ name: 'max_in_flight', type: 'integer', default: 0 })
+  maxInFlight: number;
+
+  /** Its jobs waiting for their forward at most; beyond it intake answers 503 `backlog_full` (0: none). */
+  @Column({ name: 'max_backlog', type: 'integer', default: 0 })
+  maxBacklog: number;
+
+  /** Its intake requests per INTAKE_RATE_WINDOW_SECONDS at most; beyond it 429 (0: none of its own). */
+  @Column({ name: 'intake_rate_limit', type: 'integer', default: 0 })
+  intakeRateLimit: number;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMs })
   createdAt: number;
 
@@ -67,5 +83,11 @@ export class SigningSecret {
   @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochMs })
   expiresAt: number | null;
 }
+
+/** A client's fair-share settings (see docs/clients.md). */
+export type ClientSettings = Pick<Client, 'weight' | 'maxInFlight' | 'maxBacklog' | 'intakeRateLimit'>;
+
+/** What PATCH may change. */
+export type ClientChanges = Partial<Pick<Client, 'name' | 'webhookUrlPrefixes' | 'disabled'> & ClientSettings>;
 
 export const CLIENT_ENTITIES = [Client, ClientApiKey, SigningSecret];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DbValue, SqlExecutor } from '../database/sql-executor';
-import { Client, ClientApiKey, DEFAULT_CLIENT_ID, SigningSecret } from './client.entity';
+import { Client, ClientApiKey, type ClientChanges, DEFAULT_CLIENT_ID, SigningSecret } from './client.entity';
 
 /** A key found by its digest: whose it is, and when it was last used. */
 export interface KeyOwner {
@@ -47,12 +47,17 @@ export class ClientsRepository {
   async insertClient(client: Client, key: ClientApiKey, secret: SigningSecret): Promise<void> {
     await this.sql.transaction(async (execute) => {
       await execute(
-        'INSERT INTO clients (id, name, webhook_url_prefixes, disabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO clients (id, name, webhook_url_prefixes, disabled, weight, max_in_flight, max_backlog, ' +
+          'intake_rate_limit, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
           client.id,
           client.name,
           JSON.stringify(client.webhookUrlPrefixes),
           client.disabled,
+          client.weight,
+          client.maxInFlight,
+          client.maxBacklog,
+          client.intakeRateLimit,
           client.createdAt,
           client.updatedAt,
         ],
@@ -62,7 +67,7 @@ export class ClientsRepository {
     });
   }
 
-  async updateClient(id: string, changes: Partial<Pick<Client, 'name' | 'webhookUrlPrefixes' | 'disabled'>>) {
+  async updateClient(id: string, changes: ClientChanges) {
     await this.sql.update(Client, { ...changes, updatedAt: DbValue.now() }, 'id = ?', [id]);
   }
 

@@ -7,7 +7,14 @@ import {
   ManagedByEnvironmentError,
 } from '../common/domain-errors';
 import { InvalidCursorError } from '../common/domain-errors';
-import { type Client, ClientApiKey, DEFAULT_CLIENT_ID, SigningSecret } from './client.entity';
+import {
+  type Client,
+  ClientApiKey,
+  type ClientChanges,
+  type ClientSettings,
+  DEFAULT_CLIENT_ID,
+  SigningSecret,
+} from './client.entity';
 import { ClientDirectory } from './client-directory';
 import { ClientsRepository } from './clients.repository';
 import {
@@ -22,6 +29,7 @@ import {
 import {
   ClientDto,
   ClientListDto,
+  type ClientSettingsDto,
   CreateClientDto,
   CreatedClientDto,
   DEFAULT_GRACE_PERIOD_SECONDS,
@@ -37,6 +45,18 @@ import { normalizedPrefix } from './webhook-url-prefix';
 
 /** At most this many secrets sign a client's deliveries at once; a rotation drops the oldest beyond it. */
 export const MAX_SIGNING_SECRETS = 5;
+
+const DEFAULT_SETTINGS: ClientSettings = { weight: 1, maxInFlight: 0, maxBacklog: 0, intakeRateLimit: 0 };
+
+/** The settings a body gives, over `base`. */
+function settingsOf<T extends Partial<ClientSettings>>(dto: ClientSettingsDto, base: T): T & Partial<ClientSettings> {
+  const given: Partial<ClientSettings> = {};
+  if (dto.weight !== undefined) given.weight = dto.weight;
+  if (dto.max_in_flight !== undefined) given.maxInFlight = dto.max_in_flight;
+  if (dto.max_backlog !== undefined) given.maxBacklog = dto.max_backlog;
+  if (dto.intake_rate_limit !== undefined) given.intakeRateLimit = dto.intake_rate_limit;
+  return { ...base, ...given };
+}
 
 /**
  * Client management (admin keys only): clients, their API keys (shown once, stored as digests) and their signing
@@ -60,6 +80,7 @@ export class ClientsService {
       name: dto.name,
       webhookUrlPrefixes: (dto.webhook_url_prefixes ?? []).map(normalizedPrefix),
       disabled: false,
+      ...settingsOf(dto, DEFAULT_SETTINGS),
       createdAt: now,
       updatedAt: now,
     };
@@ -97,7 +118,7 @@ export class ClientsService {
 
   async update(clientId: string, dto: UpdateClientDto): Promise<ClientDto> {
     await this.existing(clientId);
-    const changes: Partial<Pick<Client, 'name' | 'webhookUrlPrefixes' | 'disabled'>> = {};
+    const changes: ClientChanges = settingsOf(dto, {});
     if (dto.name !== undefined) changes.name = dto.name;
     if (dto.webhook_url_prefixes !== undefined)
       changes.webhookUrlPrefixes = dto.webhook_url_prefixes.map(normalizedPrefix);

@@ -17,6 +17,7 @@ import { ChangeFeed1797000000000 } from './migrations/1797000000000-change-feed'
 import { ResultContract1797100000000 } from './migrations/1797100000000-result-contract';
 import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacity';
 import { Clients1797300000000 } from './migrations/1797300000000-clients';
+import { FairShare1797400000000 } from './migrations/1797400000000-fair-share';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -32,6 +33,7 @@ export const MIGRATIONS = [
   ResultContract1797100000000,
   LlmCapacity1797200000000,
   Clients1797300000000,
+  FairShare1797400000000,
 ];
 
 /**

@@ -4,7 +4,9 @@ import type { Dialect } from '../database/dialect';
 import { type Execute, SqlExecutor } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
+import { type ClientTurns, takeTurns } from './fair-turns';
 import { inFlightSql } from './job-load.repository';
+import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
 
 const LEG_STATUS: Record<AttemptLeg, JobStatus> = { forward: 'queued', delivery: 'delivering', cancel: 'cancelled' };
@@ -28,6 +30,9 @@ export interface ClaimRequest {
   maxInFlight: number;
 }
 
+/** How long the answer to "does any client have a cap of its own" is trusted (a change applies within it). */
+const CLIENT_CAPS_TTL_MS = 1_000;
+
 /**
  * The batch claim: one `UPDATE … WHERE id IN (due rows) RETURNING id` per tick and leg, instead of a SELECT and an
  * UPDATE per job, then one read of the claimed rows. The SQL is built once per leg at start; idx_jobs_due serves the
@@ -39,6 +44,13 @@ export class ClaimsRepository {
   private readonly claimSql: Record<AttemptLeg, string>;
   /** Jobs at the LLM: waiting for their callback (processing), or with a forward attempt in progress. */
   readonly inFlightSql: string;
+  /**
+   * Every client's turn state: settings, credit, its queued and processing counts (from job_counts) and its forwards
+   * in progress (from idx_jobs_forwarding, which holds at most the jobs at the LLM).
+   */
+  readonly clientTurnsSql: string;
+  private readonly claimByIdSql: (count: number) => string;
+  private clientCaps = { at: 0, any: false };
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
@@ -48,34 +60,144 @@ export class ClaimsRepository {
       cancel: build('cancel', dialect),
     };
     this.inFlightSql = inFlightSql(dialect);
+    const count = (status: string) =>
+      `COALESCE((SELECT job_count FROM job_counts WHERE client_id = c.id AND status = '${status}'), 0)`;
+    // One statement, so one snapshot: a job passing from its forward (queued, leased) to processing between two
+    // reads would be counted in neither, and a slot taken twice.
+    const forwarding =
+      `(SELECT COUNT(*) FROM ${dialect.indexedBy('jobs', 'idx_jobs_forwarding')} WHERE status = 'queued' ` +
+      `AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs} AND client_id = c.id)`;
+    this.clientTurnsSql =
+      `SELECT c.id, c.weight, c.max_in_flight, c.fair_credit, ${count('queued')} AS queued, ` +
+      `${count('processing')} AS processing, ${forwarding} AS forwarding FROM clients c ORDER BY c.created_at, c.id`;
+    const now = dialect.nowMs;
+    this.claimByIdSql = (count) =>
+      `UPDATE jobs SET lease_token = ?, lease_expires_at = ${now} + ?, forward_attempts = forward_attempts + 1, ` +
+      `updated_at = ${now} WHERE id IN (${Array(count).fill('?').join(', ')}) AND status = 'queued' ` +
+      `AND (lease_token IS NULL OR lease_expires_at <= ${now}) RETURNING id`;
   }
 
   /** The jobs now leased to `request.lease`, with their leg counter already incremented. */
   async claim(leg: AttemptLeg, request: ClaimRequest): Promise<Job[]> {
     const ids =
-      leg === 'forward' && request.maxInFlight > 0
+      leg === 'forward' && (request.maxInFlight > 0 || (this.freshClientCap() ?? (await this.anyClientCap())))
         ? await this.claimForwardWithin(request)
         : await this.claimIds(leg, request, (sql, params) => this.sql.execute(sql, params));
     if (ids.length === 0) return [];
-    return this.sql.repository(Job).findBy({ id: In(ids), leaseToken: request.lease });
+    const jobs = await this.sql.repository(Job).findBy({ id: In(ids), leaseToken: request.lease });
+    // Started in this order: with no limit every due job goes at once, and priority only orders the batch.
+    return jobs.sort((a, b) => a.priority - b.priority || (a.nextAttemptAt ?? 0) - (b.nextAttemptAt ?? 0));
   }
 
   /**
-   * Forward claims that keep the jobs at the LLM within `maxInFlight`. On PostgreSQL the count and the claim run in
-   * one transaction under an advisory lock shared by every replica. SQLite has one relay per file and its ticks never
-   * overlap; between the count and the claim only callbacks, expiries and cancels can run, and they free slots.
+   * Forward claims under a limit (LLM_MAX_IN_FLIGHT, or a client's own max_in_flight): each free slot is one turn of
+   * the fair order among the clients (fair-turns.ts), and within a client higher priority goes first, oldest first
+   * within a level. Per batch: two small reads (the clients' turn state and counts, then each turn-taking client's
+   * first due jobs per priority from idx_jobs_client_due), one claim by id, and at
+   * most one write of the credits, all costing the same whatever the backlog. On PostgreSQL they run in one
+   * transaction under an advisory lock shared by every replica, so the turns and LLM_MAX_IN_FLIGHT hold across them.
+   * SQLite has one relay per file and its ticks never overlap; between the reads and the claim only callbacks,
+   * expiries and cancels can run, and they free slots.
    */
   private async claimForwardWithin(request: ClaimRequest): Promise<string[]> {
     const within = async (execute: Execute): Promise<string[]> => {
-      const [{ in_flight }] = (await execute(this.inFlightSql, [])).records;
-      const limit = Math.min(request.limit, request.maxInFlight - Number(in_flight));
-      return limit > 0 ? this.claimIds('forward', { ...request, limit }, execute) : [];
+      const clients = await this.turnState(execute);
+      const inFlight = clients.reduce((sum, client) => sum + client.inFlight, 0);
+      const slots = Math.min(request.limit, request.maxInFlight > 0 ? request.maxInFlight - inFlight : request.limit);
+      if (slots <= 0) return [];
+      const candidates = await this.dueByClient(execute, clients, slots);
+      for (const client of clients) client.due = candidates.get(client.clientId)?.length ?? 0;
+      const { taken, credits } = takeTurns(clients, slots);
+      const ids = [...taken].flatMap(([clientId, count]) => candidates.get(clientId)!.slice(0, count));
+      if (credits.size > 0) {
+        const cases = [...credits.keys()].map(() => 'WHEN ? THEN ?').join(' ');
+        await execute(
+          `UPDATE clients SET fair_credit = CASE id ${cases} END WHERE id IN (${[...credits.keys()].map(() => '?').join(', ')})`,
+          [...[...credits].flat(), ...credits.keys()],
+        );
+      }
+      if (ids.length === 0) return [];
+      const { records } = await execute(this.claimByIdSql(ids.length), [request.lease, request.leaseMs, ...ids]);
+      return records.map((row) => row.id as string);
     };
     if (!this.sql.dialect.postgres) return within((sql, params) => this.sql.execute(sql, params));
     return this.sql.transaction(async (execute) => {
       await execute('SELECT pg_advisory_xact_lock(?)', [FORWARD_CAPACITY_LOCK_KEY]);
       return within(execute);
     });
+  }
+
+  /** Every client's weight, cap, credit and jobs at the LLM; `due` is filled in later. */
+  private async turnState(execute: Execute): Promise<(ClientTurns & { waiting: boolean })[]> {
+    const { records } = await execute(this.clientTurnsSql, []);
+    return records.map((row) => {
+      const inForward = Number(row.forwarding);
+      return {
+        clientId: String(row.id),
+        weight: Number(row.weight),
+        maxInFlight: Number(row.max_in_flight),
+        credit: Number(row.fair_credit),
+        inFlight: Number(row.processing) + inForward,
+        // Queued jobs beyond those being forwarded: some may be waiting out a backoff, the read below tells.
+        waiting: Number(row.queued) > inForward,
+        due: 0,
+      };
+    });
+  }
+
+  /**
+   * The first due jobs of each client that could take a turn, in forward order (priority, then due time), at most
+   * as many as it could take: one statement, one contiguous range of idx_jobs_client_due per client and priority.
+   */
+  private async dueByClient(
+    execute: Execute,
+    clients: readonly (ClientTurns & { waiting: boolean })[],
+    slots: number,
+  ): Promise<Map<string, string[]>> {
+    const now = this.sql.dialect.nowMs;
+    const arms: string[] = [];
+    const params: unknown[] = [];
+    for (const client of clients) {
+      const room = client.maxInFlight === 0 ? slots : Math.min(slots, client.maxInFlight - client.inFlight);
+      if (!client.waiting || room <= 0) continue;
+      for (const [rank] of PRIORITIES.entries()) {
+        arms.push(
+          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM jobs WHERE client_id = ? ` +
+            `AND status = 'queued' AND priority = ${rank} AND next_attempt_at <= ${now} ` +
+            `AND (lease_token IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?) AS due_${arms.length}`,
+        );
+        params.push(client.clientId, room);
+      }
+    }
+    const due = new Map<string, string[]>();
+    if (arms.length === 0) return due;
+    const { records } = await execute(arms.join(' UNION ALL '), params);
+    const ordered = records
+      .map((row) => ({
+        id: String(row.id),
+        clientId: String(row.client_id),
+        priority: Number(row.priority),
+        at: Number(row.next_attempt_at),
+      }))
+      .sort((a, b) => a.priority - b.priority || a.at - b.at);
+    for (const row of ordered) {
+      const list = due.get(row.clientId) ?? [];
+      list.push(row.id);
+      due.set(row.clientId, list);
+    }
+    return due;
+  }
+
+  /** The cached answer while it is fresh: then the claim goes out without waiting a turn of the event loop. */
+  private freshClientCap(): boolean | undefined {
+    return Date.now() - this.clientCaps.at < CLIENT_CAPS_TTL_MS ? this.clientCaps.any : undefined;
+  }
+
+  /** Whether some client has a max_in_flight of its own (then forwards take turns even without LLM_MAX_IN_FLIGHT). */
+  private async anyClientCap(): Promise<boolean> {
+    const { records } = await this.sql.execute('SELECT 1 AS found FROM clients WHERE max_in_flight > 0 LIMIT 1', []);
+    this.clientCaps = { at: Date.now(), any: records.length > 0 };
+    return this.clientCaps.any;
   }
 
   private async claimIds(

@@ -21,9 +21,14 @@ export interface JobFilter {
 
 /** Queue positions are counted up to this many jobs ahead. */
 export const QUEUE_POSITION_CAP = 10_000;
-const QUEUE_POSITION_SQL =
-  'SELECT COUNT(*) AS ahead FROM (SELECT 1 FROM jobs ' +
-  "WHERE status = 'queued' AND next_attempt_at < ? AND lease_token IS NULL ORDER BY next_attempt_at LIMIT ?) AS waiting";
+/**
+ * The client's own waiting jobs ahead of one: those of a higher priority, then those of its priority due before it,
+ * each counted along one range of idx_jobs_client_due up to the cap.
+ */
+const waitingAhead = (comparison: string) =>
+  `(SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE client_id = ? AND status = 'queued' AND ${comparison} ` +
+  'AND lease_token IS NULL LIMIT ?) AS ahead)';
+export const QUEUE_POSITION_SQL = `SELECT ${waitingAhead('priority < ?')} + ${waitingAhead('priority = ? AND next_attempt_at < ?')} AS ahead`;
 
 /** The read model of jobs: one job, pages of the list, the catch-up feed, a waiting job's place in the queue. */
 @Injectable()
@@ -49,12 +54,17 @@ export class JobQueriesRepository {
   }
 
   /**
-   * How many jobs wait to be forwarded before this queued one, plus one; counted along idx_jobs_due up to
-   * `QUEUE_POSITION_CAP`, so a huge backlog costs no more than that.
+   * How many of its client's jobs wait to be forwarded before this queued one, plus one; counted up to
+   * `QUEUE_POSITION_CAP`, so a huge backlog costs no more than that. Other clients' jobs are not counted: the
+   * fair order gives each client its turns whatever the others' backlogs.
    */
   async queuePosition(job: Job): Promise<number> {
-    const { records } = await this.sql.execute(QUEUE_POSITION_SQL, [job.nextAttemptAt, QUEUE_POSITION_CAP]);
-    return Number(records[0].ahead) + 1;
+    const { clientId, priority, nextAttemptAt } = job;
+    const { records } = await this.sql.execute(QUEUE_POSITION_SQL, [
+      ...[clientId, priority, QUEUE_POSITION_CAP],
+      ...[clientId, priority, nextAttemptAt, QUEUE_POSITION_CAP],
+    ]);
+    return Math.min(Number(records[0].ahead), QUEUE_POSITION_CAP) + 1;
   }
 
   /**

@@ -22,6 +22,7 @@ export interface JobError {
 @Index('idx_jobs_client_created', ['clientId', 'createdAt', 'id'])
 @Index('idx_jobs_client_status_created', ['clientId', 'status', 'createdAt', 'id'])
 @Index('idx_jobs_client_change', ['clientId', 'changeSeq', 'id'])
+@Index('idx_jobs_client_due', ['clientId', 'status', 'priority', 'nextAttemptAt'])
 @Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })
@@ -56,6 +57,10 @@ export class Job {
 
   @Column({ type: 'varchar', length: 20 })
   status: JobStatus;
+
+  /** The order of its forward among its client's waiting jobs: 0 high, 1 normal, 2 low (see job-priority.ts). */
+  @Column({ type: 'smallint', default: 1 })
+  priority: number;
 
   @Column({ type: 'boolean', nullable: true })
   ok: boolean | null;

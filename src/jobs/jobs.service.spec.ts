@@ -224,6 +224,8 @@ describe('JobsService on SQLite', () => {
     });
 
     it('a forward claimed meanwhile makes cancel decide again (the forward count it read no longer holds)', async () => {
+      // A first claim learns (and caches) that no client has a cap of its own, as a running relay's ticks do.
+      expect(await db.jobs.claimDue('forward', 1, LEASE_MS)).toEqual([]);
       const id = await db.submit();
       const decisions: number[] = [];
       let claimedDuringCancel = false;

@@ -13,7 +13,15 @@ import { JobWritesRepository, type WriteCondition } from './job-writes.repositor
 
 export type NewJob = Pick<
   Job,
-  'clientId' | 'submissionId' | 'studentId' | 'fileRefs' | 'metadata' | 'webhookUrl' | 'idempotencyKey' | 'requestHash'
+  | 'clientId'
+  | 'priority'
+  | 'submissionId'
+  | 'studentId'
+  | 'fileRefs'
+  | 'metadata'
+  | 'webhookUrl'
+  | 'idempotencyKey'
+  | 'requestHash'
 >;
 
 export type { ClaimedJob } from './claimed-job';

@@ -4,6 +4,7 @@ import { type Caller, submittingClient } from '../clients/caller';
 import { canonicalJson, sha256Hex } from '../common/canonical-json';
 import { IdempotencyConflictError } from '../common/domain-errors';
 import { Job } from '../jobs/job.entity';
+import { DEFAULT_PRIORITY, priorityRank } from '../jobs/job-priority';
 import { JobQueriesRepository } from '../jobs/job-queries.repository';
 import { JobsService } from '../jobs/jobs.service';
 import { WorkSignal } from '../scheduler/work-signal';
@@ -39,6 +40,7 @@ export class ReviewsService {
     try {
       job = await this.jobs.create({
         clientId: client.id,
+        priority: priorityRank(dto.priority ?? DEFAULT_PRIORITY),
         submissionId: dto.submission_id,
         studentId: dto.student_id ?? null,
         fileRefs: dto.file_refs.map((ref) => ({ ...ref })),

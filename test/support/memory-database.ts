@@ -45,6 +45,7 @@ export async function memoryJobs(): Promise<MemoryJobs> {
       count += 1;
       const created = await jobs.create({
         clientId: 'default',
+        priority: 1,
         submissionId: `subm-${count}`,
         studentId: null,
         fileRefs: [{ url: 'https://files.example.com/1.pdf' }],

@@ -23,6 +23,7 @@ import { MAX_WEBHOOK_URL_PREFIXES, prefixProblem } from '../webhook-url-prefix';
 export const CLIENT_ID_PATTERN = /^(default|cli_[0-9a-f]{24})$/;
 export const MAX_GRACE_PERIOD_SECONDS = 604_800;
 export const DEFAULT_GRACE_PERIOD_SECONDS = 86_400;
+export const MAX_SETTING = 10_000_000;
 
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -40,7 +41,42 @@ class WebhookUrlPrefixes implements ValidatorConstraintInterface {
   }
 }
 
-export class CreateClientDto {
+/** The fair-share settings of a client: its weight and its own limits (0: none), shown in every client answer. */
+export class ClientSettingsDto {
+  /** Its share of the LLM against the other clients with jobs waiting: with weights 3 and 1, 3 forwards of every 4. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  weight?: number;
+
+  /** Its jobs at the LLM at most (0: no cap of its own; LLM_MAX_IN_FLIGHT still caps all). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SETTING)
+  max_in_flight?: number;
+
+  /** Its jobs waiting for their forward at most; beyond it intake answers 503 `backlog_full` (0: none). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SETTING)
+  max_backlog?: number;
+
+  /** Its intake requests per INTAKE_RATE_WINDOW_SECONDS at most; beyond it 429 with Retry-After (0: none of its own). */
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_SETTING)
+  intake_rate_limit?: number;
+}
+
+export class CreateClientDto extends ClientSettingsDto {
   /**
    * A name for people (the console, logs of changes).
    * @example "Course platform"
@@ -62,7 +98,7 @@ export class CreateClientDto {
   webhook_url_prefixes?: string[];
 }
 
-export class UpdateClientDto {
+export class UpdateClientDto extends ClientSettingsDto {
   /** @example "Exam system" */
   @IsOptional()
   @IsString()
@@ -151,6 +187,10 @@ export class ClientDto {
   name: string;
   webhook_url_prefixes: string[];
   disabled: boolean;
+  weight: number;
+  max_in_flight: number;
+  max_backlog: number;
+  intake_rate_limit: number;
   /** `true` for the built-in `default` client: its keys and secret come from the environment. */
   managed_by_environment: boolean;
   created_at: string;
@@ -166,6 +206,10 @@ export class ClientDto {
       name: client.name,
       webhook_url_prefixes: client.webhookUrlPrefixes,
       disabled: client.disabled,
+      weight: client.weight,
+      max_in_flight: client.maxInFlight,
+      max_backlog: client.maxBacklog,
+      intake_rate_limit: client.intakeRateLimit,
       managed_by_environment: managed,
       created_at: isoOrNull(client.createdAt)!,
       updated_at: isoOrNull(client.updatedAt)!,

@@ -8,8 +8,10 @@ import {
   IsString,
   Length,
   ValidateNested,
+  IsIn,
 } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
+import { DEFAULT_PRIORITY, PRIORITIES, type Priority } from '../../jobs/job-priority';
 import { FreeFormJson, IsHttpUrl, MaxJsonBytes } from '../../common/validators';
 
 export const MAX_FILE_REFS = 100;
@@ -90,4 +92,13 @@ export class CreateReviewDto {
    */
   @IsHttpUrl()
   webhook_url: string;
+
+  /**
+   * The order of its forward among the client's own waiting jobs: higher first, oldest first within a level. It never
+   * takes another client's turn.
+   */
+  @ApiProperty({ required: false, enum: PRIORITIES, default: DEFAULT_PRIORITY })
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: Priority;
 }

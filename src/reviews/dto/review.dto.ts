@@ -1,7 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { ApiAnyJson } from '../../common/openapi-schema';
 import { Attempt } from '../../jobs/attempt.entity';
 import { Job } from '../../jobs/job.entity';
 import type { JobStatus } from '../../jobs/job-status';
+import { PRIORITIES, type Priority, priorityName } from '../../jobs/job-priority';
 import { JobErrorDto } from '../../delivery/dto/delivery-payload.dto';
 import { webhookIdFor } from '../../delivery/signer';
 
@@ -47,6 +49,9 @@ export class ReviewDto {
    * before its result was delivered.
    */
   status: JobStatus;
+  /** The order of its forward among its client's waiting jobs. */
+  @ApiProperty({ enum: PRIORITIES })
+  priority: Priority;
   /** Null until the LLM's result (or a failure) is known. */
   ok: boolean | null;
   /** The LLM's result exactly as it sent it (any JSON value); null until known, or when there is none. */
@@ -68,8 +73,9 @@ export class ReviewDto {
   /** When the web service cancelled the job. */
   cancelled_at: string | null;
   /**
-   * Only on a single queued job (GET /v1/reviews/{job_id}) waiting for its forward: 1 when it is next. Counted up to
-   * 10,000 jobs ahead, so 10001 means at least that many.
+   * Only on a single queued job (GET /v1/reviews/{job_id}) waiting for its forward: 1 when it is next among its
+   * client's own jobs (other clients' backlogs are not counted, nor revealed). Counted up to 10,000 jobs ahead, so
+   * 10001 means at least that many.
    */
   queue_position?: number;
   delivery: DeliverySummaryDto;
@@ -81,6 +87,7 @@ export class ReviewDto {
       submission_id: job.submissionId,
       student_id: job.studentId,
       status: job.status,
+      priority: priorityName(job.priority),
       ok: job.ok,
       result: job.result ?? null,
       error: job.errorCode ? { code: job.errorCode as JobErrorDto['code'], message: job.errorMessage ?? '' } : null,
