@@ -326,7 +326,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
   it('with API keys: shows nothing until a key is entered, says when a key is wrong, and sends it only as X-API-Key', async () => {
     const stack = await boot({ RELAY_API_KEYS: 'console-key-1,console-key-2' });
     await stack.client.submit({ submission_id: 'secret' }, { apiKey: 'console-key-1' });
-    const page = await open(stack, '', [/status of 401/]);
+    const page = await open(stack, '', [/status of 401/, /status of 403/]);
     await page.getByLabel('API key').waitFor();
     expect(await page.locator('[data-status]').count()).toBe(0);
     expect(await page.locator('.banner').count()).toBe(0);
