@@ -40,6 +40,11 @@ function OneTimeValue({ id, label, value }) {
   </div>`;
 }
 
+const onceNote = (count) => {
+  const them = count > 1 ? 'them' : 'it';
+  return `Copy ${them} now and store ${them} where the web service reads its settings: the relay will not show ${them} again.`;
+};
+
 /**
  * What the relay answered with a new key or secret in it: shown until the operator hides it or leaves the page,
  * then gone from the page (the relay keeps only a digest of a key, and secrets encrypted: neither is shown again).
@@ -52,11 +57,7 @@ function Revealed({ revealed, onDismiss }) {
   }, [revealed]);
   return html`<section class="revealed" ref=${panel} tabindex="-1" aria-labelledby="revealed-title">
     <h4 id="revealed-title">${revealed.title}</h4>
-    <p class="notice warn">
-      <strong>Shown this once.</strong> Copy ${revealed.values.length > 1 ? 'them' : 'it'} now and store
-      ${revealed.values.length > 1 ? 'them' : 'it'} where the web service reads its settings: the relay will not show
-      ${revealed.values.length > 1 ? 'them' : 'it'} again.
-    </p>
+    <p class="notice warn"><strong>Shown this once.</strong> ${onceNote(revealed.values.length)}</p>
     ${revealed.values.map(
       (item, i) =>
         html`<${OneTimeValue} key=${item.label} id=${`revealed-${i}`} label=${item.label} value=${item.value} />`,
