@@ -683,6 +683,37 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       );
     });
 
+    it("lists failed deliveries with each job's client, and of one client when filtered", async () => {
+      const stack = await bootWithClients();
+      const [lms, exams] = [await stack.admin.createClient('LMS'), await stack.admin.createClient('Exams')];
+      stack.receiver.status = 500;
+      const failed = async (apiKey: string, submissionId: string): Promise<string> => {
+        const jobId = await processingJob(stack, apiKey, submissionId);
+        expect((await stack.reader.post(`/simulate-llm/${jobId}`)).status).toBe(200);
+        await stack.reader.waitForStatus(jobId, 'delivery_failed');
+        return jobId;
+      };
+      const ofLms = await failed(lms.api_key, 'lms-failed');
+      const ofExams = await failed(exams.api_key, 'exams-failed');
+      const page = await open(stack, '#/failed', [/status of 401/]);
+      await signIn(page, ADMIN_KEY);
+      const rows = () =>
+        page
+          .locator('table.failed-jobs tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => `${tr.getAttribute('data-job')} ${tr.querySelector('[data-client]')?.textContent?.trim()}`),
+          );
+      await eventually(async () => (await rows()).length === 2, 'both failed deliveries');
+      expect((await rows()).sort()).toEqual(
+        [`${ofLms} LMS (${lms.client_id})`, `${ofExams} Exams (${exams.client_id})`].sort(),
+      );
+      await page.locator('#client-filter').selectOption(exams.client_id);
+      await eventually(async () => (await rows()).length === 1, "the Exams client's failed delivery alone");
+      expect(await rows()).toEqual([`${ofExams} Exams (${exams.client_id})`]);
+      expect(page.url()).toContain(`#/failed?client_id=${exams.client_id}`);
+      await expect(page.locator('#failed-title').textContent()).resolves.toContain(`of Exams (${exams.client_id})`);
+    });
+
     it("with a client's key: its own jobs only, no Clients page, no client filter", async () => {
       const stack = await bootWithClients();
       const [mine, theirs] = [await stack.admin.createClient('Mine'), await stack.admin.createClient('Theirs')];
