@@ -414,6 +414,18 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     }
   });
 
+  it('on an open relay: no Clients page and no client filter, and the banner names every key variable', async () => {
+    const stack = await boot();
+    const page = await open(stack, '#/clients');
+    await until(page, '[data-needs-admin]', /needs an admin key: this relay is open/, 'the admin-only note');
+    await expect(page.locator('.banner').textContent()).resolves.toMatch(/RELAY_API_KEYS.*RELAY_ADMIN_KEYS/s);
+    expect(await page.getByRole('link', { name: 'Clients' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Find jobs' }).click();
+    await page.getByRole('heading', { name: 'Find jobs' }).waitFor();
+    expect(await page.locator('#client-filter').count()).toBe(0);
+    expect(watched!.requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/clients'))).toEqual([]);
+  });
+
   describe('clients: an admin key manages them, a client key sees its own jobs only', () => {
     const ADMIN_KEY = 'console-admin-key-0123456789abcdef';
     const DEFAULT_KEY = 'console-default-client-key-0123456789';
