@@ -23,29 +23,49 @@ export const storedKey = {
 };
 
 export function createApi(base, getKey) {
-  async function call(method, path, { key = getKey() } = {}) {
+  async function call(method, path, { key = getKey(), body } = {}) {
     const headers = { accept: 'application/json' };
     if (key) headers['x-api-key'] = key;
-    const response = await fetch(new URL(path, base), { method, headers, cache: 'no-store', credentials: 'omit' });
-    const text = await response.text();
-    let body;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = { message: text.slice(0, 200) };
+    const init = { method, headers, cache: 'no-store', credentials: 'omit' };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
     }
-    if (!response.ok) throw new ApiError(response.status, body);
-    return body;
+    const response = await fetch(new URL(path, base), init);
+    const text = await response.text();
+    let answer;
+    try {
+      answer = text ? JSON.parse(text) : null;
+    } catch {
+      answer = { message: text.slice(0, 200) };
+    }
+    if (!response.ok) throw new ApiError(response.status, answer);
+    return answer;
   }
   const job = (id) => `v1/reviews/${encodeURIComponent(id)}`;
+  const client = (id) => `v1/clients/${encodeURIComponent(id)}`;
+  const query = (params = {}) => {
+    const text = new URLSearchParams(Object.entries(params).filter(([, value]) => value)).toString();
+    return text ? `?${text}` : '';
+  };
   return {
-    /** With an explicit key (null: none), to find out whether the relay asks for one and whether a key is right. */
-    summary: (options) => call('GET', 'v1/reviews/summary', options),
-    list: (params) => call('GET', `v1/reviews?${new URLSearchParams(params)}`),
+    /**
+     * The summary, of every client or of `client_id` only; with an explicit key (null: none), to find out whether
+     * the relay asks for one and whether a key is right.
+     */
+    summary: ({ client_id, ...options } = {}) => call('GET', `v1/reviews/summary${query({ client_id })}`, options),
+    list: (params) => call('GET', `v1/reviews${query(params)}`),
     job: (id) => call('GET', job(id)),
     attempts: (id) => call('GET', `${job(id)}/attempts`),
     redeliver: (id) => call('POST', `${job(id)}/redeliver`),
     cancel: (id) => call('POST', `${job(id)}/cancel`),
     simulate: (id) => call('POST', `simulate-llm/${encodeURIComponent(id)}`),
+    // Client management: admin keys only (a client's key is answered 403 admin_key_required).
+    clients: (params) => call('GET', `v1/clients${query(params)}`),
+    createClient: (fields) => call('POST', 'v1/clients', { body: fields }),
+    updateClient: (id, changes) => call('PATCH', client(id), { body: changes }),
+    issueKey: (id) => call('POST', `${client(id)}/api-keys`, { body: {} }),
+    revokeKey: (id, keyId) => call('DELETE', `${client(id)}/api-keys/${encodeURIComponent(keyId)}`),
+    rotateSecret: (id, fields) => call('POST', `${client(id)}/signing-secret/rotate`, { body: fields }),
   };
 }

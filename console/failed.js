@@ -1,16 +1,22 @@
 import { useData, LoadError } from './data.js';
-import { countOf, formatAnswer, formatRelative, formatTime, routeHref } from './format.js';
+import { clientLabel, countOf, formatAnswer, formatRelative, formatTime, routeHref } from './format.js';
 import { html, useState } from './html.js';
 import { redeliverAndFollow } from './redeliver.js';
 
 const PAGE = 50;
 
 /** The delivery_failed jobs, newest first, with the receiver's last answer; redeliver one, or several at once. */
-export function FailedDeliveries({ api, onUnauthorized }) {
+export function FailedDeliveries({ api, onUnauthorized, clientId, clientNames }) {
   const [cursor, setCursor] = useState(null);
   const { data, error, loading, reload } = useData(
-    () => api.list({ status: 'delivery_failed', limit: PAGE, ...(cursor ? { cursor } : {}) }),
-    [api, cursor],
+    () =>
+      api.list({
+        status: 'delivery_failed',
+        limit: PAGE,
+        ...(cursor ? { cursor } : {}),
+        ...(clientId ? { client_id: clientId } : {}),
+      }),
+    [api, cursor, clientId],
     { onUnauthorized },
   );
   const [selected, setSelected] = useState(new Set());
@@ -42,7 +48,9 @@ export function FailedDeliveries({ api, onUnauthorized }) {
   };
 
   return html`<section aria-labelledby="failed-title">
-    <h2 id="failed-title">Failed deliveries</h2>
+    <h2 id="failed-title">
+      Failed deliveries${clientId && html` <span class="muted">of ${clientLabel(clientId, clientNames)}</span>`}
+    </h2>
     <p class="hint">
       Jobs whose delivery retries ran out (or whose receiver answered 410), newest first. Redelivery keeps the job's
       <code>webhook-id</code> and starts a new round with the full retry budget.
@@ -69,6 +77,7 @@ export function FailedDeliveries({ api, onUnauthorized }) {
                   <tr>
                     <th scope="col"><span class="sr-only">Select</span></th>
                     <th scope="col">Job</th>
+                    ${clientNames && html`<th scope="col">Client</th>`}
                     <th scope="col">Submission</th>
                     <th scope="col">Receiver's last answer</th>
                     <th scope="col">When</th>
@@ -91,6 +100,7 @@ export function FailedDeliveries({ api, onUnauthorized }) {
                       <td data-label="Job">
                         <a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a>
                       </td>
+                      ${clientNames && html`<td data-label="Client" data-client=${job.client_id}>${clientLabel(job.client_id, clientNames)}</td>`}
                       <td data-label="Submission">${job.submission_id}</td>
                       <td data-label="Last answer" class="answer">
                         ${formatAnswer(job.delivery.last_status_code, job.delivery.last_error)}

@@ -97,3 +97,27 @@ export function routeHref(path, params = {}) {
   const text = query.toString();
   return `#${path}${text ? `?${text}` : ''}`;
 }
+
+/** The webhook URL prefixes typed one per line: trimmed, blank lines left out. */
+export function parsePrefixes(text) {
+  return String(text || '')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+export const MAX_GRACE_HOURS = 168;
+
+/** A grace period typed in hours (0 to 168, fractions allowed) in whole seconds; null when it is not one. */
+export function graceSeconds(hoursText) {
+  const text = String(hoursText ?? '').trim();
+  if (!/^\d+(\.\d+)?$/.test(text)) return null;
+  const hours = Number(text);
+  return hours <= MAX_GRACE_HOURS ? Math.round(hours * 3600) : null;
+}
+
+/** "Course platform (cli_…)"; the id alone for a client the console does not know (yet). */
+export function clientLabel(clientId, names) {
+  const name = names && names.get(clientId);
+  return name ? `${name} (${clientId})` : clientId;
+}

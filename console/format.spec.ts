@@ -1,5 +1,8 @@
 import {
   actionsFor,
+  clientLabel,
+  graceSeconds,
+  parsePrefixes,
   countOf,
   describeError,
   formatAge,
@@ -82,5 +85,25 @@ describe('console formatting', () => {
     expect(apiBase('https://relay.example.com/console/')).toBe('https://relay.example.com/');
     expect(apiBase('https://ops.example.com/relay/console/#/failed')).toBe('https://ops.example.com/relay/');
     expect(apiBase('http://127.0.0.1:8080/console/index.html')).toBe('http://127.0.0.1:8080/');
+  });
+
+  it('reads webhook URL prefixes one per line, and a grace period in hours', () => {
+    expect(parsePrefixes('  https://a.example/hooks/ \n\n\r\nhttps://b.example/\r\n')).toEqual([
+      'https://a.example/hooks/',
+      'https://b.example/',
+    ]);
+    expect(parsePrefixes('   ')).toEqual([]);
+    expect(graceSeconds('24')).toBe(86_400);
+    expect(graceSeconds(' 0.5 ')).toBe(1800);
+    expect(graceSeconds('0')).toBe(0);
+    expect(graceSeconds('168')).toBe(604_800);
+    for (const bad of ['169', '-1', '', 'abc', '1e3', '2 h']) expect({ bad, seconds: graceSeconds(bad) }).toEqual({ bad, seconds: null });
+  });
+
+  it('names a client by its name and id, or by its id when the name is not known', () => {
+    const names = new Map([['cli_0123456789abcdef01234567', 'Course platform']]);
+    expect(clientLabel('cli_0123456789abcdef01234567', names)).toBe('Course platform (cli_0123456789abcdef01234567)');
+    expect(clientLabel('default', names)).toBe('default');
+    expect(clientLabel('default', null)).toBe('default');
   });
 });

@@ -1,13 +1,17 @@
-import { formatAnswer, formatTime, routeHref, statusLabel } from './format.js';
+import { clientLabel, formatAnswer, formatTime, routeHref, statusLabel } from './format.js';
 import { html } from './html.js';
 
-/** Jobs as the list API gives them: a link to each job's page, its status and its delivery in one line. */
-export function JobTable({ items }) {
+/**
+ * Jobs as the list API gives them: a link to each job's page, its status and its delivery in one line; with
+ * `clientNames` (an admin key, which sees every client's jobs), whose job it is.
+ */
+export function JobTable({ items, clientNames }) {
   return html`<div class="table-wrap">
     <table class="stack jobs">
       <thead>
         <tr>
           <th scope="col">Job</th>
+          ${clientNames && html`<th scope="col">Client</th>`}
           <th scope="col">Submission</th>
           <th scope="col">Status</th>
           <th scope="col">Created</th>
@@ -19,6 +23,7 @@ export function JobTable({ items }) {
           (job) =>
             html`<tr data-job=${job.job_id}>
               <td data-label="Job"><a class="mono" href=${routeHref(`/job/${job.job_id}`)}>${job.job_id}</a></td>
+              ${clientNames && html`<td data-label="Client" data-client=${job.client_id}>${clientLabel(job.client_id, clientNames)}</td>`}
               <td data-label="Submission">${job.submission_id}</td>
               <td data-label="Status"><span class=${`badge status-${job.status}`}>${statusLabel(job.status)}</span></td>
               <td data-label="Created">${formatTime(job.created_at)}</td>

@@ -1,12 +1,14 @@
 import { useData, LoadError } from './data.js';
 import {
   actionsFor,
+  clientLabel,
   countOf,
   describeError,
   formatAnswer,
   formatDuration,
   formatTime,
   isActive,
+  routeHref,
   statusLabel,
 } from './format.js';
 import { html, useEffect, useRef, useState } from './html.js';
@@ -119,7 +121,7 @@ function Actions({ api, job, simulationEnabled, onUnauthorized, onChange }) {
 }
 
 /** One job: status, lifecycle, result or error, webhook-id, its whole timeline, and the actions its state allows. */
-export function JobPage({ api, jobId, simulationEnabled, onUnauthorized }) {
+export function JobPage({ api, jobId, simulationEnabled, onUnauthorized, clientNames }) {
   // What the page shows decides whether it keeps refreshing: only a job in work changes by itself.
   const shown = useRef({ loaded: false, active: true });
   const { data, error, loading, reload } = useData(
@@ -156,6 +158,12 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized }) {
     />
     <div class="columns">
       <dl class="details">
+        <div>
+          <dt>Client</dt>
+          <dd data-field="client">
+            ${clientNames ? html`<a href=${routeHref('/jobs', { client_id: job.client_id })}>${clientLabel(job.client_id, clientNames)}</a>` : job.client_id}
+          </dd>
+        </div>
         <div>
           <dt>Submission</dt>
           <dd>${job.submission_id}</dd>

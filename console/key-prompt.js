@@ -29,7 +29,8 @@ export function KeyPrompt({ api, message, onKey }) {
   return html`<main class="key-prompt">
     <h1>LLM Relay console</h1>
     <p>
-      This relay asks for an API key (one of <code>RELAY_API_KEYS</code>). It is kept for this tab only and sent as the
+      This relay asks for an API key: an admin key (one of <code>RELAY_ADMIN_KEYS</code>) sees every client's jobs and
+      manages the clients; a client's key sees that client's jobs only. It is kept for this tab only and sent as the
       <code>X-API-Key</code> header.
     </p>
     <form onSubmit=${submit}>

@@ -1,6 +1,6 @@
 import { chartGeometry } from './chart.js';
 import { useData, LoadError } from './data.js';
-import { formatAge, formatTime, routeHref, STATUSES, statusLabel } from './format.js';
+import { clientLabel, formatAge, formatTime, routeHref, STATUSES, statusLabel } from './format.js';
 import { html } from './html.js';
 
 const REFRESH_MS = 5000;
@@ -39,17 +39,28 @@ function DeliveryChart({ minutes }) {
   </figure>`;
 }
 
-export function Overview({ api, onUnauthorized, initial }) {
-  const { data, error } = useData(() => api.summary(), [api], { refreshMs: REFRESH_MS, onUnauthorized });
+/** The jobs by status, the LLM's queue and the last hour's deliveries: of every client, or of `clientId` only. */
+export function Overview({ api, onUnauthorized, initial, clientId, clientNames }) {
+  const { data, error } = useData(() => api.summary({ client_id: clientId }), [api, clientId], {
+    refreshMs: REFRESH_MS,
+    onUnauthorized,
+  });
   const summary = data || initial;
+  const title = html`<h2 id="overview-title">
+    Overview${clientId && html` <span class="muted" data-overview-client=${clientId}>of ${clientLabel(clientId, clientNames)}</span>`}
+  </h2>`;
+  if (!summary)
+    return html`<section aria-labelledby="overview-title">
+      ${title} ${error ? html`<${LoadError} error=${error} />` : html`<p class="loading">Loading…</p>`}
+    </section>`;
   return html`<section aria-labelledby="overview-title">
-    <h2 id="overview-title">Overview</h2>
+    ${title}
     <${LoadError} error=${error} />
     <ul class="cards" aria-label="Jobs by status">
       ${STATUSES.map(
         (status) =>
           html`<li class=${`card status-${status}`}>
-            <a href=${routeHref('/jobs', { status })}>
+            <a href=${routeHref('/jobs', { status, client_id: clientId })}>
               <span class="label">${statusLabel(status)}</span>
               <strong class="count" data-status=${status}>${summary.counts[status]}</strong>
             </a>

@@ -1,12 +1,13 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, Browser, Page } from 'playwright-core';
-import { eventually, type FakeServer } from '../support/fake-server';
+import { eventually, type FakeServer, type RecordedRequest } from '../support/fake-server';
 import { hasProgram } from '../support/external';
 import { type LoopbackStack, startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
 import { type RunningRelay } from '../support/relay';
-import { type RelayClient } from '../support/relay-client';
+import { RelayClient } from '../support/relay-client';
 import { screenshots, watchedPage, type WatchedPage } from '../support/console-page';
+import { Admin, bearer, expectSignedBy, newEncryptionKey, verifies } from '../support/signing';
 
 const withChromium = hasProgram('chromium', 'RELAY_REQUIRE_CHROMIUM');
 
@@ -326,7 +327,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
   it('with API keys: shows nothing until a key is entered, says when a key is wrong, and sends it only as X-API-Key', async () => {
     const stack = await boot({ RELAY_API_KEYS: 'console-key-1,console-key-2' });
     await stack.client.submit({ submission_id: 'secret' }, { apiKey: 'console-key-1' });
-    const page = await open(stack, '', [/status of 401/]);
+    const page = await open(stack, '', [/status of 401/, /status of 403/]);
     await page.getByLabel('API key').waitFor();
     expect(await page.locator('[data-status]').count()).toBe(0);
     expect(await page.locator('.banner').count()).toBe(0);
@@ -411,6 +412,353 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       watched = undefined;
       await proxy.close();
     }
+  });
+
+  it('on an open relay: no Clients page and no client filter, and the banner names every key variable', async () => {
+    const stack = await boot();
+    const page = await open(stack, '#/clients');
+    await until(page, '[data-needs-admin]', /needs an admin key: this relay is open/, 'the admin-only note');
+    await expect(page.locator('.banner').textContent()).resolves.toMatch(/RELAY_API_KEYS.*RELAY_ADMIN_KEYS/s);
+    expect(await page.getByRole('link', { name: 'Clients' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Find jobs' }).click();
+    await page.getByRole('heading', { name: 'Find jobs' }).waitFor();
+    expect(await page.locator('#client-filter').count()).toBe(0);
+    expect(watched!.requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/clients'))).toEqual([]);
+  });
+
+  describe('clients: an admin key manages them, a client key sees its own jobs only', () => {
+    const ADMIN_KEY = 'console-admin-key-0123456789abcdef';
+    const DEFAULT_KEY = 'console-default-client-key-0123456789';
+
+    interface ClientStack extends Stack {
+      admin: Admin;
+      /** Reads and simulates with the admin key. */
+      reader: RelayClient;
+    }
+
+    async function bootWithClients(): Promise<ClientStack> {
+      const stack = await boot({
+        RELAY_ADMIN_KEYS: ADMIN_KEY,
+        RELAY_API_KEYS: DEFAULT_KEY,
+        RELAY_ENCRYPTION_KEY: newEncryptionKey(),
+      });
+      return {
+        ...stack,
+        admin: new Admin(stack.relay.url, ADMIN_KEY),
+        reader: new RelayClient(stack.relay.url, { apiKey: ADMIN_KEY }),
+      };
+    }
+
+    /** Submits with a client's key (Bearer); the job reaches processing (the fake LLM accepts and never calls back). */
+    async function processingJob(stack: ClientStack, apiKey: string, submissionId: string): Promise<string> {
+      const jobId = await stack.client.submit({ submission_id: submissionId }, bearer(apiKey));
+      await stack.reader.waitForStatus(jobId, 'processing');
+      return jobId;
+    }
+
+    /** A job of the key's client, its LLM result simulated, delivered: its delivery as the receiver got it. */
+    async function deliveredJob(
+      stack: ClientStack,
+      apiKey: string,
+      submissionId: string,
+    ): Promise<{ jobId: string; delivery: RecordedRequest }> {
+      const jobId = await processingJob(stack, apiKey, submissionId);
+      expect((await stack.reader.post(`/simulate-llm/${jobId}`)).status).toBe(200);
+      await stack.reader.waitForStatus(jobId, 'delivered');
+      return { jobId, delivery: await eventually(() => stack.web.for(jobId)[0], `the delivery of ${jobId}`) };
+    }
+
+    async function signIn(page: Page, key: string): Promise<void> {
+      await page.getByLabel('API key').fill(key);
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await page.locator('header.top [data-role]').waitFor();
+    }
+
+    /** Everything the page holds as text: the markup, what it shows, and every field's value. */
+    function pageText(page: Page): Promise<string> {
+      return page.evaluate<string>(
+        `document.documentElement.outerHTML + document.body.innerText +
+          Array.from(document.querySelectorAll('input, textarea, select'), (field) => field.value).join('\\n')`,
+      );
+    }
+
+    async function jobRows(page: Page): Promise<{ job: string | null; client: string | null }[]> {
+      return page.locator('table.jobs tbody tr').evaluateAll((rows) =>
+        rows.map((row) => ({
+          job: row.getAttribute('data-job'),
+          client: row.querySelector('[data-client]')?.getAttribute('data-client') ?? null,
+        })),
+      );
+    }
+
+    it('creates a client in the page: the key and secret shown once work, and the filter narrows jobs and counts', async () => {
+      const stack = await bootWithClients();
+      const defaultJob = await processingJob(stack, DEFAULT_KEY, 'from-default');
+      const page = await open(stack, '#/clients', [/status of 401/]);
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.relay.url });
+      await signIn(page, ADMIN_KEY);
+      expect(await text(page, 'header.top [data-role]')).toBe('admin key');
+      await page.getByRole('heading', { name: 'New client' }).waitFor();
+      // The built-in default client is listed, its keys and secret left to the environment.
+      const defaultCard = page.locator('[data-client="default"]');
+      await expect(defaultCard.getByRole('button', { name: 'Issue a new API key' }).isDisabled()).resolves.toBe(true);
+      await expect(defaultCard.getByRole('button', { name: 'Rotate signing secret' }).isDisabled()).resolves.toBe(true);
+      await expect(defaultCard.locator('[data-field="managed"]').textContent()).resolves.toContain('RELAY_API_KEYS');
+
+      await page.getByLabel('Name').fill('Course platform');
+      await page.getByLabel(/Webhook URL prefixes/).fill(`  ${stack.web.url}/\n\nhttps://lms.example.edu/hooks/\n`);
+      await page.getByRole('button', { name: 'Create client' }).click();
+      const panel = page.locator('.revealed');
+      await panel.waitFor();
+      await expect(panel.textContent()).resolves.toContain('will not show them again');
+      const apiKey = await page.locator('#revealed-0').inputValue();
+      const secret = await page.locator('#revealed-1').inputValue();
+      expect(apiKey).toMatch(/^rk_[A-Za-z0-9_-]{43}$/);
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      await expect(page.locator('#revealed-0').getAttribute('readonly')).resolves.not.toBeNull();
+      await page.getByRole('button', { name: 'Copy the api key' }).click();
+      await until(page, '.revealed [role="status"]', 'Copied.', 'the copy to be confirmed');
+      await expect(page.evaluate('navigator.clipboard.readText()')).resolves.toBe(apiKey);
+      await page.getByRole('button', { name: 'Copy the signing secret' }).click();
+      await eventually(
+        async () => (await page.evaluate('navigator.clipboard.readText()')) === secret,
+        'the secret on the clipboard',
+      );
+      const listed = (await stack.admin.get('/v1/clients?limit=100')).body.items;
+      const created = listed.find((client: { name: string }) => client.name === 'Course platform');
+      expect(created.webhook_url_prefixes).toEqual([`${stack.web.url}/`, 'https://lms.example.edu/hooks/']);
+      await page.locator(`[data-client="${created.client_id}"]`).waitFor();
+      await screenshots(page, 'clients-created');
+
+      // Gone from the page once hidden: before, the same probe finds them.
+      expect(await pageText(page)).toContain(secret);
+      await page.getByRole('button', { name: 'Done: hide them' }).click();
+      await panel.waitFor({ state: 'detached' });
+      const after = await pageText(page);
+      expect(after).not.toContain(apiKey);
+      expect(after).not.toContain(secret);
+
+      // The shown key submits for the new client, and the shown secret verifies its delivery.
+      const { jobId, delivery } = await deliveredJob(stack, apiKey, 'from-new-client');
+      expect((await stack.reader.job(jobId)).client_id).toBe(created.client_id);
+      expect(verifies(secret, delivery)).toBe(true);
+
+      await page.getByRole('link', { name: 'Find jobs' }).click();
+      await eventually(async () => (await jobRows(page)).length === 2, 'both clients’ jobs');
+      expect((await jobRows(page)).sort((a, b) => String(a.job).localeCompare(String(b.job)))).toEqual(
+        [
+          { job: defaultJob, client: 'default' },
+          { job: jobId, client: created.client_id },
+        ].sort((a, b) => a.job.localeCompare(b.job)),
+      );
+      await page.locator('#client-filter').selectOption(created.client_id);
+      await eventually(async () => (await jobRows(page)).length === 1, 'the new client’s job alone');
+      expect(await jobRows(page)).toEqual([{ job: jobId, client: created.client_id }]);
+      expect(page.url()).toContain(`client_id=${created.client_id}`);
+      await expect(page.locator(`tr[data-job="${jobId}"] [data-client]`).textContent()).resolves.toBe(
+        `Course platform (${created.client_id})`,
+      );
+      await screenshots(page, 'jobs-of-a-client');
+      // The filter survives a reload, and goes with the links to the other pages.
+      await page.reload();
+      await eventually(async () => (await jobRows(page)).length === 1, 'the filtered list after a reload');
+      await expect(page.locator('#client-filter').inputValue()).resolves.toBe(created.client_id);
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await until(page, '[data-status="delivered"]', '1', "the new client's delivered job");
+      expect(await text(page, '[data-status="processing"]')).toBe('0');
+      expect(page.url()).toContain(`client_id=${created.client_id}`);
+      await page.locator('#client-filter').selectOption('');
+      await until(page, '[data-status="processing"]', '1', "every client's counts");
+      expect(await text(page, '[data-status="delivered"]')).toBe('1');
+      await page.locator('#client-filter').selectOption('default');
+      await until(page, '[data-status="delivered"]', '0', "the default client's counts");
+      expect(await text(page, '[data-status="processing"]')).toBe('1');
+
+      await page.goto(`${stack.relay.url}/console/#/job/${jobId}`);
+      await until(page, '[data-field="client"]', `Course platform (${created.client_id})`, "the job's client");
+
+      // Neither the key nor the secret ever went into an address or the browser's storage.
+      for (const request of watched!.requests) {
+        expect(request.url).not.toContain(apiKey);
+        expect(request.url).not.toContain(encodeURIComponent(secret));
+        expect(request.url).not.toContain(ADMIN_KEY);
+      }
+      await expect(page.evaluate('localStorage.length')).resolves.toBe(0);
+      await expect(page.evaluate('sessionStorage.length')).resolves.toBe(1);
+      await expect(page.evaluate("sessionStorage.getItem('relay-console-api-key')")).resolves.toBe(ADMIN_KEY);
+    });
+
+    it('issues and revokes a key, rotates the signing secret, disables, enables and renames a client', async () => {
+      const stack = await bootWithClients();
+      const client = await stack.admin.createClient('Exam system');
+      const id = client.client_id;
+      const page = await open(stack, '#/clients', [/status of 401/, /status of 400/]);
+      await signIn(page, ADMIN_KEY);
+      const card = page.locator(`[data-client="${id}"]`);
+      await card.waitFor();
+      expect(await card.locator('table.keys tbody tr').count()).toBe(1);
+
+      // Issue: shown once, in the card; it works at once.
+      await card.getByRole('button', { name: 'Issue a new API key' }).click();
+      await card.locator('.revealed').waitFor();
+      const issued = await card.locator('#revealed-0').inputValue();
+      expect(issued).toMatch(/^rk_/);
+      const keyId = ((await card.locator('[data-field="key-id"]').textContent()) ?? '').match(/key_[0-9a-f]+/)?.[0];
+      expect(keyId).toBeDefined();
+      const withIssued = new RelayClient(stack.relay.url, { apiKey: issued });
+      expect((await withIssued.get('/v1/reviews')).status).toBe(200);
+      await eventually(async () => (await card.locator('table.keys tbody tr').count()) === 2, 'the second key listed');
+      await card.getByRole('button', { name: 'Done: hide it' }).click();
+      expect(await pageText(page)).not.toContain(issued);
+
+      // Revoke, after a confirmation: refused from then on; the first key still works.
+      await card.getByRole('button', { name: `Revoke ${keyId}` }).click();
+      expect(await card.locator(`tr[data-key="${keyId}"]`).count()).toBe(1);
+      expect((await withIssued.get('/v1/reviews')).status).toBe(200);
+      await card.getByRole('button', { name: 'Yes, revoke it' }).click();
+      await card.locator(`tr[data-key="${keyId}"]`).waitFor({ state: 'detached' });
+      expect((await withIssued.get('/v1/reviews')).status).toBe(401);
+      expect((await new RelayClient(stack.relay.url, { apiKey: client.api_key }).get('/v1/reviews')).status).toBe(200);
+
+      // Rotate: a grace period out of range is refused in the page; 2 hours is sent as 7200 s.
+      const grace = card.getByLabel('Grace period (hours)');
+      await expect(grace.inputValue()).resolves.toBe('24');
+      await grace.fill('200');
+      await card.getByRole('button', { name: 'Rotate signing secret' }).click();
+      await until(
+        page,
+        `[data-client="${id}"] [data-field="result"]`,
+        'The grace period is 0 to 168 hours.',
+        'the range',
+      );
+      expect((await stack.admin.get(`/v1/clients/${id}`)).body.signing_secrets).toHaveLength(1);
+      await grace.fill('2');
+      const before = Date.now();
+      await card.getByRole('button', { name: 'Rotate signing secret' }).click();
+      await card.locator('.revealed').waitFor();
+      const rotated = await card.locator('#revealed-0').inputValue();
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(client.signing_secret);
+      const secrets = (await stack.admin.get(`/v1/clients/${id}`)).body.signing_secrets;
+      expect(secrets).toHaveLength(2);
+      const expiresAt = Date.parse(secrets[1].expires_at);
+      expect(expiresAt).toBeGreaterThanOrEqual(before + 7_200_000 - 1000);
+      expect(expiresAt).toBeLessThan(Date.now() + 7_200_000 + 1000);
+      await expect(card.locator('[data-field="previous-expires"]').textContent()).resolves.toContain(
+        `${new Date(expiresAt).toISOString().slice(0, 19).replace('T', ' ')} UTC`,
+      );
+      // Deliveries are signed with the new secret and, through the grace period, the old one.
+      const { delivery } = await deliveredJob(stack, client.api_key, 'after-rotation');
+      expectSignedBy(delivery, [rotated, client.signing_secret]);
+      await card.getByRole('button', { name: 'Done: hide it' }).click();
+      expect(await pageText(page)).not.toContain(rotated);
+
+      // Disable, after a confirmation: the client's key is refused (403) until it is enabled again.
+      await card.getByRole('button', { name: `Disable ${id}` }).click();
+      await card.getByRole('button', { name: 'Yes, disable it' }).click();
+      await card.locator('[data-field="disabled"]').waitFor();
+      const own = new RelayClient(stack.relay.url, { apiKey: client.api_key });
+      const refused = await own.get('/v1/reviews');
+      expect([refused.status, refused.body.code]).toEqual([403, 'client_disabled']);
+      await screenshots(page, 'clients-disabled');
+      await card.getByRole('button', { name: 'Enable' }).click();
+      await card.locator('[data-field="disabled"]').waitFor({ state: 'detached' });
+      expect((await own.get('/v1/reviews')).status).toBe(200);
+
+      // Edit: a prefix the relay refuses is shown with its code; a good one is saved.
+      await card.getByRole('button', { name: 'Edit' }).click();
+      await card.getByLabel('Name').fill('Exams (renamed)');
+      await card.getByLabel(/Webhook URL prefixes/).fill('not a url');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await until(
+        page,
+        `[data-client="${id}"] .edit-client [role="status"]`,
+        /^Saving refused: 400 validation_failed: /,
+        'the refusal',
+      );
+      await card.getByLabel(/Webhook URL prefixes/).fill('https://exams.example.edu/hooks/');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await until(page, `[data-client="${id}"] h3`, 'Exams (renamed)', 'the new name');
+      expect(await text(page, `[data-client="${id}"] [data-field="prefixes"]`)).toBe(
+        'https://exams.example.edu/hooks/',
+      );
+      const read = (await stack.admin.get(`/v1/clients/${id}`)).body;
+      expect([read.name, read.webhook_url_prefixes, read.disabled]).toEqual([
+        'Exams (renamed)',
+        ['https://exams.example.edu/hooks/'],
+        false,
+      ]);
+      // The filter's list follows the new name.
+      await page.getByRole('link', { name: 'Find jobs' }).click();
+      await expect(page.locator(`#client-filter option[value="${id}"]`).textContent()).resolves.toContain(
+        'Exams (renamed)',
+      );
+    });
+
+    it("lists failed deliveries with each job's client, and of one client when filtered", async () => {
+      const stack = await bootWithClients();
+      const [lms, exams] = [await stack.admin.createClient('LMS'), await stack.admin.createClient('Exams')];
+      stack.receiver.status = 500;
+      const failed = async (apiKey: string, submissionId: string): Promise<string> => {
+        const jobId = await processingJob(stack, apiKey, submissionId);
+        expect((await stack.reader.post(`/simulate-llm/${jobId}`)).status).toBe(200);
+        await stack.reader.waitForStatus(jobId, 'delivery_failed');
+        return jobId;
+      };
+      const ofLms = await failed(lms.api_key, 'lms-failed');
+      const ofExams = await failed(exams.api_key, 'exams-failed');
+      const page = await open(stack, '#/failed', [/status of 401/]);
+      await signIn(page, ADMIN_KEY);
+      const rows = () =>
+        page
+          .locator('table.failed-jobs tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => `${tr.getAttribute('data-job')} ${tr.querySelector('[data-client]')?.textContent?.trim()}`),
+          );
+      await eventually(async () => (await rows()).length === 2, 'both failed deliveries');
+      expect((await rows()).sort()).toEqual(
+        [`${ofLms} LMS (${lms.client_id})`, `${ofExams} Exams (${exams.client_id})`].sort(),
+      );
+      await page.locator('#client-filter').selectOption(exams.client_id);
+      await eventually(async () => (await rows()).length === 1, "the Exams client's failed delivery alone");
+      expect(await rows()).toEqual([`${ofExams} Exams (${exams.client_id})`]);
+      expect(page.url()).toContain(`#/failed?client_id=${exams.client_id}`);
+      await expect(page.locator('#failed-title').textContent()).resolves.toContain(`of Exams (${exams.client_id})`);
+    });
+
+    it("with a client's key: its own jobs only, no Clients page, no client filter", async () => {
+      const stack = await bootWithClients();
+      const [mine, theirs] = [await stack.admin.createClient('Mine'), await stack.admin.createClient('Theirs')];
+      const own = await processingJob(stack, mine.api_key, 'mine');
+      await processingJob(stack, theirs.api_key, 'theirs');
+      await processingJob(stack, DEFAULT_KEY, 'default');
+      const page = await open(stack, '#/jobs', [/status of 401/, /status of 403/]);
+      await signIn(page, mine.api_key);
+      expect(await text(page, 'header.top [data-role]')).toBe("a client's key");
+      await eventually(async () => (await jobRows(page)).length === 1, 'its own job');
+      expect((await jobRows(page)).map((row) => row.job)).toEqual([own]);
+      expect(await page.locator('table.jobs th', { hasText: 'Client' }).count()).toBe(0);
+      expect(await page.locator('#client-filter').count()).toBe(0);
+      expect(await page.getByRole('link', { name: 'Clients' }).count()).toBe(0);
+
+      // A link naming another client lists its own jobs still, with no error.
+      await page.goto(`${stack.relay.url}/console/#/jobs?client_id=${theirs.client_id}`);
+      await eventually(async () => (await jobRows(page)).length === 1, 'its own job, the client named ignored');
+      expect((await jobRows(page)).map((row) => row.job)).toEqual([own]);
+      await page.goto(`${stack.relay.url}/console/#/?client_id=${theirs.client_id}`);
+      await until(page, '[data-status="processing"]', '1', 'its own counts');
+
+      // The key's kind was told by one GET of the clients (403 admin_key_required); the Clients page asks nothing.
+      const management = () => watched!.requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/clients'));
+      expect(management().length).toBeGreaterThan(0);
+      expect(management().every((r) => r.method === 'GET')).toBe(true);
+      const asked = management().length;
+      await page.goto(`${stack.relay.url}/console/#/clients`);
+      await until(page, '[data-needs-admin]', /needs an admin key \(one of RELAY_ADMIN_KEYS\)/, 'the admin-only note');
+      expect(await page.getByRole('button', { name: 'Create client' }).count()).toBe(0);
+      expect(management()).toHaveLength(asked);
+      await screenshots(page, 'clients-needs-admin');
+    });
   });
 });
 
