@@ -40,6 +40,7 @@ export type ErrorCode =
   | 'invalid_result'
   | 'simulation_disabled'
   // the relay's state
+  | 'rate_limited'
   | 'backlog_full'
   | 'overloaded'
   | 'database_unavailable';
@@ -136,10 +137,23 @@ export class InvalidCursorError extends DomainError {
 }
 
 export class IntakeBacklogFullError extends DomainError {
-  constructor(limit: number) {
+  /** `clientId`: the client's own max_backlog was reached, not the relay's INTAKE_MAX_BACKLOG. */
+  constructor(limit: number, clientId?: string) {
     super(
       'backlog_full',
-      `The relay has ${limit} or more jobs waiting to be forwarded (INTAKE_MAX_BACKLOG); retry later`,
+      clientId === undefined
+        ? `The relay has ${limit} or more jobs waiting to be forwarded (INTAKE_MAX_BACKLOG); retry later`
+        : `Client ${clientId} has ${limit} or more jobs waiting to be forwarded (its max_backlog); retry later`,
+    );
+  }
+}
+
+/** A client's own intake_rate_limit (the relay's INTAKE_RATE_LIMIT answers the same code). */
+export class ClientRateLimitedError extends DomainError {
+  constructor(clientId: string, limit: number, windowSeconds: number) {
+    super(
+      'rate_limited',
+      `Client ${clientId} sent ${limit} intake requests within ${windowSeconds} s (its intake_rate_limit); retry after the Retry-After delay`,
     );
   }
 }

@@ -34,6 +34,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   result_already_recorded: 409,
   webhook_url_not_allowed: 422,
   invalid_result: 422,
+  rate_limited: 429,
   backlog_full: 503,
   overloaded: 503,
   database_unavailable: 503,

@@ -5,7 +5,7 @@ import { type Execute, SqlExecutor } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
 import { type ClientTurns, takeTurns } from './fair-turns';
-import { inFlightSql } from './job-load.repository';
+import { clientLoadSql, inFlightSql } from './job-load.repository';
 import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
 
@@ -60,16 +60,7 @@ export class ClaimsRepository {
       cancel: build('cancel', dialect),
     };
     this.inFlightSql = inFlightSql(dialect);
-    const count = (status: string) =>
-      `COALESCE((SELECT job_count FROM job_counts WHERE client_id = c.id AND status = '${status}'), 0)`;
-    // One statement, so one snapshot: a job passing from its forward (queued, leased) to processing between two
-    // reads would be counted in neither, and a slot taken twice.
-    const forwarding =
-      `(SELECT COUNT(*) FROM ${dialect.indexedBy('jobs', 'idx_jobs_forwarding')} WHERE status = 'queued' ` +
-      `AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs} AND client_id = c.id)`;
-    this.clientTurnsSql =
-      `SELECT c.id, c.weight, c.max_in_flight, c.fair_credit, ${count('queued')} AS queued, ` +
-      `${count('processing')} AS processing, ${forwarding} AS forwarding FROM clients c ORDER BY c.created_at, c.id`;
+    this.clientTurnsSql = clientLoadSql(dialect);
     const now = dialect.nowMs;
     this.claimByIdSql = (count) =>
       `UPDATE jobs SET lease_token = ?, lease_expires_at = ${now} + ?, forward_attempts = forward_attempts + 1, ` +
@@ -110,7 +101,7 @@ export class ClaimsRepository {
       const { taken, credits } = takeTurns(clients, slots);
       const ids = [...taken].flatMap(([clientId, count]) => candidates.get(clientId)!.slice(0, count));
       if (credits.size > 0) {
-        const cases = [...credits.keys()].map(() => 'WHEN ? THEN ?').join(' ');
+        const cases = [...credits.keys()].map(() => 'WHEN ? THEN CAST(? AS bigint)').join(' ');
         await execute(
           `UPDATE clients SET fair_credit = CASE id ${cases} END WHERE id IN (${[...credits.keys()].map(() => '?').join(', ')})`,
           [...[...credits].flat(), ...credits.keys()],

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Gauge } from 'prom-client';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { RelayMetrics } from '../metrics/relay-metrics';
-import { JobLoadRepository, type LlmLoad } from './job-load.repository';
+import { type ClientLoad, JobLoadRepository, type LlmLoad } from './job-load.repository';
 import { JOB_STATUSES } from './job-status';
 
 /** How long one read of the LLM's load serves the gauges of one scrape. */
@@ -16,6 +16,7 @@ const LOAD_READ_TTL_MS = 1000;
 @Injectable()
 export class JobGauges implements OnModuleInit {
   private lastRead: { at: number; load: Promise<LlmLoad | null> } | null = null;
+  private lastClientRead: { at: number; loads: Promise<ClientLoad[] | null> } | null = null;
 
   constructor(
     private readonly metrics: RelayMetrics,
@@ -60,6 +61,24 @@ export class JobGauges implements OnModuleInit {
       'Jobs at the LLM: forwarded or being forwarded, not yet called back (all replicas)',
       (row) => row.forwarding + row.processing,
     );
+    const readClients = () => this.readClientLoads();
+    const perClient = (name: string, help: string, value: (load: ClientLoad) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['client'] as const,
+        registers,
+        async collect() {
+          this.reset();
+          for (const client of (await readClients()) ?? []) this.set({ client: client.clientId }, value(client));
+        },
+      });
+    perClient(
+      'relay_client_jobs_waiting',
+      "A client's jobs waiting to be forwarded (one series per client, which operators create)",
+      (client) => client.waiting,
+    );
+    perClient('relay_client_jobs_in_flight', "A client's jobs at the LLM", (client) => client.inFlight);
     new Gauge({ name: 'relay_llm_max_in_flight', help: 'LLM_MAX_IN_FLIGHT (0: no limit)', registers }).set(
       this.config.llmMaxInFlight,
     );
@@ -72,6 +91,14 @@ export class JobGauges implements OnModuleInit {
         this.set(age === null ? 0 : age / 1000);
       },
     });
+  }
+
+  /** Both per-client gauges of one scrape share one read, likewise. */
+  private readClientLoads(): Promise<ClientLoad[] | null> {
+    if (this.lastClientRead === null || Date.now() - this.lastClientRead.at > LOAD_READ_TTL_MS) {
+      this.lastClientRead = { at: Date.now(), loads: this.load.clientLoads().catch(() => null) };
+    }
+    return this.lastClientRead.loads;
   }
 
   /** Both LLM gauges of one scrape share one read: a collect within a second of the last reuses its answer. */

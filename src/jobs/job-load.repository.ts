@@ -29,6 +29,31 @@ export function inFlightSql(dialect: Dialect): string {
   return `SELECT (${statusCountSql('processing')}) + (${forwardingCountSql(dialect)}) AS in_flight`;
 }
 
+/**
+ * Every client's settings for the fair order, its credit, its queued and processing counts (counter rows) and its
+ * forwards in progress (from idx_jobs_forwarding, which holds at most the jobs at the LLM), in creation order. One
+ * statement, so one snapshot: a job passing from its forward (queued, leased) to processing between two reads would
+ * be counted in neither, and a slot at the LLM taken twice.
+ */
+export function clientLoadSql(dialect: Dialect): string {
+  const count = (status: JobStatus) =>
+    `COALESCE((SELECT job_count FROM job_counts WHERE client_id = c.id AND status = '${status}'), 0)`;
+  const forwarding =
+    `(SELECT COUNT(*) FROM ${dialect.indexedBy('jobs', 'idx_jobs_forwarding')} WHERE status = 'queued' ` +
+    `AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs} AND client_id = c.id)`;
+  return (
+    `SELECT c.id, c.weight, c.max_in_flight, c.fair_credit, ${count('queued')} AS queued, ` +
+    `${count('processing')} AS processing, ${forwarding} AS forwarding FROM clients c ORDER BY c.created_at, c.id`
+  );
+}
+
+/** One client's jobs waiting for their forward and at the LLM. */
+export interface ClientLoad {
+  clientId: string;
+  waiting: number;
+  inFlight: number;
+}
+
 export interface LlmLoad {
   /** Queued jobs, those being forwarded included. */
   queued: number;
@@ -45,11 +70,14 @@ export class JobLoadRepository {
   /** One client's counter rows (public, like the SQL below, for plan checks). */
   readonly clientCountsSql = 'SELECT status, job_count AS count FROM job_counts WHERE client_id = ?';
   private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
+  readonly clientLoadSql: string;
+  readonly clientQueuedSql = "SELECT job_count FROM job_counts WHERE client_id = ? AND status = 'queued'";
   private readonly oldestSql: string;
   readonly clientOldestSql: string;
 
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
+    this.clientLoadSql = clientLoadSql(dialect);
     // The oldest pending job: the first entry of idx_jobs_status_created for each active status.
     const oldest = ACTIVE_STATUSES.map(
       (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`,
@@ -82,6 +110,25 @@ export class JobLoadRepository {
   async queued(): Promise<number> {
     const { records } = await this.sql.execute(this.queuedSql, []);
     return Number(records[0]?.queued ?? 0);
+  }
+
+  /** Every client's jobs waiting and at the LLM (its cost grows with the clients, not with the jobs). */
+  async clientLoads(): Promise<ClientLoad[]> {
+    const { records } = await this.sql.execute(this.clientLoadSql, []);
+    return records.map((row) => {
+      const forwarding = Number(row.forwarding);
+      return {
+        clientId: String(row.id),
+        waiting: Number(row.queued) - forwarding,
+        inFlight: Number(row.processing) + forwarding,
+      };
+    });
+  }
+
+  /** One client's jobs waiting for their forward: one counter row. */
+  async clientQueued(clientId: string): Promise<number> {
+    const { records } = await this.sql.execute(this.clientQueuedSql, [clientId]);
+    return Number(records[0]?.job_count ?? 0);
   }
 
   /** Milliseconds since the oldest job still in work (of every client, or of one) was created; null when none. */

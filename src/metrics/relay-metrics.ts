@@ -49,7 +49,7 @@ export class RelayMetrics {
 
   private readonly intakeRejections = new Counter({
     name: 'relay_intake_rejected_total',
-    help: 'Intake requests refused to protect accepted work, by reason (backlog_full: INTAKE_MAX_BACKLOG reached; overloaded: INTAKE_MAX_EVENT_LOOP_DELAY_MS passed)',
+    help: "Intake requests refused to protect accepted work, by reason (backlog_full: INTAKE_MAX_BACKLOG or a client's max_backlog reached; overloaded: INTAKE_MAX_EVENT_LOOP_DELAY_MS passed; rate_limited: a client's intake_rate_limit)",
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -68,7 +68,7 @@ export class RelayMetrics {
     if (count > 0) this.deletedJobs.inc(count);
   }
 
-  intakeRejected(reason: 'backlog_full' | 'overloaded'): void {
+  intakeRejected(reason: 'backlog_full' | 'overloaded' | 'rate_limited'): void {
     this.intakeRejections.inc({ reason });
   }
 

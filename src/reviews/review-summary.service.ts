@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptsRepository } from '../jobs/attempts.repository';
-import { JobLoadRepository } from '../jobs/job-load.repository';
+import { type ClientLoad, JobLoadRepository } from '../jobs/job-load.repository';
 import type { JobStatus } from '../jobs/job-status';
 import {
   bucketDeliveriesPerMinute,
@@ -20,6 +20,8 @@ export interface JobSummary {
   counts: Record<JobStatus, number>;
   llmWaiting: number;
   llmInFlight: number;
+  /** Per client (the one asked for, or every client): jobs waiting for their forward and at the LLM. */
+  clients: ClientLoad[];
   /** Seconds; null when no job is pending. */
   oldestPendingAgeSeconds: number | null;
   minutes: MinuteBucket[];
@@ -53,9 +55,10 @@ export class ReviewSummaryService {
 
   /** Every client's jobs and deliveries, or one client's; the LLM's figures are always the relay's. */
   async read(clientId?: string): Promise<JobSummary> {
-    const [counts, load, age, recent] = await Promise.all([
+    const [counts, load, clients, age, recent] = await Promise.all([
       this.load.statusCounts(clientId),
       this.load.llmLoad(),
+      this.load.clientLoads(),
       this.load.oldestPendingAgeMs(clientId),
       this.recentAttempts(clientId),
     ]);
@@ -63,6 +66,7 @@ export class ReviewSummaryService {
       counts,
       llmWaiting: Math.max(0, load.queued - load.forwarding),
       llmInFlight: load.forwarding + load.processing,
+      clients: clients.filter((client) => clientId === undefined || client.clientId === clientId),
       oldestPendingAgeSeconds: age === null ? null : Math.max(0, age / 1000),
       minutes: bucketDeliveriesPerMinute(recent.attempts, recent.now),
       attemptsScanned: recent.scanned,

@@ -4,6 +4,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { LlmServerModule } from '../llm-server/llm-server.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
+import { ClientIntakeLimits } from './client-intake-limits';
 import { IntakeAdmissionGuard } from './intake-admission.guard';
 import { ReviewActionsService } from './review-actions.service';
 import { ReviewQueriesService } from './review-queries.service';
@@ -23,6 +24,7 @@ import { WebhookUrlPolicy } from './webhook-url.policy';
     ReviewSummaryService,
     WebhookUrlPolicy,
     IntakeAdmissionGuard,
+    ClientIntakeLimits,
   ],
 })
 export class ReviewsModule {}

@@ -52,6 +52,15 @@ export class Admin {
     return { status: response.status, headers: response.headers, body: response.body, text: response.text };
   }
 
+  async patch(path: string, body: unknown): Promise<Answer> {
+    const response = await this.api.http
+      .patch(path)
+      .set(this.auth)
+      .send(body as object)
+      .ok(() => true);
+    return { status: response.status, headers: response.headers, body: response.body, text: response.text };
+  }
+
   async delete(path: string): Promise<Answer> {
     const response = await this.api.http
       .delete(path)

@@ -27,6 +27,14 @@ export class DeliveryMinuteDto {
   gave_up: number;
 }
 
+export class ClientLoadDto {
+  client_id: string;
+  /** Its jobs waiting to be forwarded (queued, no forward in progress). */
+  waiting: number;
+  /** Its jobs at the LLM. */
+  in_flight: number;
+}
+
 export class ReviewSummaryDto {
   /** Jobs in each status (from the table of counts the database keeps up to date with every change). */
   counts: JobCountsDto;
@@ -36,6 +44,8 @@ export class ReviewSummaryDto {
   llm_in_flight: number;
   /** LLM_MAX_IN_FLIGHT (0: no limit). */
   llm_max_in_flight: number;
+  /** Per client: the caller's own, or with an admin key every client's (or the one `client_id` names). */
+  clients: ClientLoadDto[];
   /** Age in seconds of the oldest job not yet delivered, failed or cancelled; null when there is none. */
   oldest_pending_age_seconds: number | null;
   /**
@@ -61,6 +71,11 @@ export class ReviewSummaryDto {
       llm_waiting: summary.llmWaiting,
       llm_in_flight: summary.llmInFlight,
       llm_max_in_flight: summary.llmMaxInFlight,
+      clients: summary.clients.map((client) => ({
+        client_id: client.clientId,
+        waiting: Math.max(0, client.waiting),
+        in_flight: client.inFlight,
+      })),
       oldest_pending_age_seconds: summary.oldestPendingAgeSeconds,
       deliveries_per_minute: summary.minutes.map((bucket) => ({
         minute: new Date(bucket.start).toISOString(),
