@@ -145,24 +145,17 @@ export class ClaimsRepository {
     clients: readonly (ClientTurns & { waiting: boolean })[],
     slots: number,
   ): Promise<Map<string, string[]>> {
-    const now = this.sql.dialect.nowMs;
-    const arms: string[] = [];
-    const params: unknown[] = [];
-    for (const client of clients) {
-      const room = client.maxInFlight === 0 ? slots : Math.min(slots, client.maxInFlight - client.inFlight);
-      if (!client.waiting || room <= 0) continue;
-      for (const [rank] of PRIORITIES.entries()) {
-        arms.push(
-          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM jobs WHERE client_id = ? ` +
-            `AND status = 'queued' AND priority = ${rank} AND next_attempt_at <= ${now} ` +
-            `AND (lease_token IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?) AS due_${arms.length}`,
-        );
-        params.push(client.clientId, room);
-      }
-    }
+    const rooms = clients
+      .filter((client) => client.waiting)
+      .map((client) => ({
+        clientId: client.clientId,
+        room: client.maxInFlight === 0 ? slots : Math.min(slots, client.maxInFlight - client.inFlight),
+      }))
+      .filter((client) => client.room > 0);
+    const { sql, params } = this.dueSql(rooms);
     const due = new Map<string, string[]>();
-    if (arms.length === 0) return due;
-    const { records } = await execute(arms.join(' UNION ALL '), params);
+    if (rooms.length === 0) return due;
+    const { records } = await execute(sql, params);
     const ordered = records
       .map((row) => ({
         id: String(row.id),
@@ -177,6 +170,24 @@ export class ClaimsRepository {
       due.set(row.clientId, list);
     }
     return due;
+  }
+
+  /** The statement reading the first `room` due jobs of each client, per priority (public for plan checks). */
+  dueSql(rooms: readonly { clientId: string; room: number }[]): { sql: string; params: unknown[] } {
+    const now = this.sql.dialect.nowMs;
+    const arms: string[] = [];
+    const params: unknown[] = [];
+    for (const { clientId, room } of rooms) {
+      for (const [rank] of PRIORITIES.entries()) {
+        arms.push(
+          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM jobs WHERE client_id = ? ` +
+            `AND status = 'queued' AND priority = ${rank} AND next_attempt_at <= ${now} ` +
+            `AND (lease_token IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?) AS due_${arms.length}`,
+        );
+        params.push(clientId, room);
+      }
+    }
+    return { sql: arms.join(' UNION ALL '), params };
   }
 
   /** The cached answer while it is fresh: then the claim goes out without waiting a turn of the event loop. */
