@@ -52,6 +52,10 @@ export class Admin {
     return { status: response.status, headers: response.headers, body: response.body, text: response.text };
   }
 
+  patch(path: string, body: unknown): Promise<Answer> {
+    return this.api.call('patch', path, body, this.auth);
+  }
+
   async delete(path: string): Promise<Answer> {
     const response = await this.api.http
       .delete(path)
