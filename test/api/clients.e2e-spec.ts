@@ -412,6 +412,16 @@ describe('the management API: /v1/clients (admin keys)', () => {
     // Its environment key still submits, as `default`.
     const jobId = await stack.client.submit({}, bearer(DEFAULT_KEY));
     expect((await keyed(DEFAULT_KEY).job(jobId)).client_id).toBe('default');
+    // Its settings are the API's: disabled, its environment keys are refused like any client's.
+    try {
+      expect((await admin.patch('/v1/clients/default', { disabled: true })).body.disabled).toBe(true);
+      expectCode(await keyed(DEFAULT_KEY).submitAnswer(), 403, 'client_disabled');
+      expectCode(await keyed(DEFAULT_KEY).get(`/v1/reviews/${jobId}`), 403, 'client_disabled');
+      expect((await admin.get(`/v1/reviews/${jobId}`)).body.client_id).toBe('default');
+    } finally {
+      await admin.patch('/v1/clients/default', { disabled: false });
+    }
+    expect((await keyed(DEFAULT_KEY).job(jobId)).job_id).toBe(jobId);
   });
 
   it('roles: client keys get 403 admin_key_required here, no key or an unknown one 401, admin keys cannot submit', async () => {

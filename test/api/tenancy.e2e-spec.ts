@@ -345,6 +345,8 @@ describe('several clients on one relay: each reaches its own jobs only; admin ke
         'https://localhost/hooks/',
         'http://lms.example.edu/hooks/x',
         'https://lms.example.edu:8443/hooks/x',
+        'https://lms.example.edu/hooks/../admin',
+        'https://lms.example.edu/hooks/%2e%2e/admin',
         'https://evil.test/https://lms.example.edu/hooks/',
         'https://evil.test/?u=https://lms.example.edu/hooks/',
         `http://127.0.0.1:${port === 65535 ? port - 1 : port + 1}/hooks/x`,
