@@ -91,6 +91,18 @@ export class RelayClient {
     return answer(this.http.get(path).set(this.authHeaders()));
   }
 
+  /** Any method, `body` sent as JSON when given; the answer whatever it is. */
+  async call(
+    method: 'get' | 'post' | 'patch' | 'delete',
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const call = this.http[method](path).set({ ...this.authHeaders(), ...headers });
+    if (body === undefined) return answer(call);
+    return answer(call.set('content-type', 'application/json').send(JSON.stringify(body)));
+  }
+
   /** GET /v1/reviews/{id}, expecting 200. */
   async job(jobId: string): Promise<any> {
     return this.expect200(`/v1/reviews/${jobId}`);

@@ -52,13 +52,8 @@ export class Admin {
     return { status: response.status, headers: response.headers, body: response.body, text: response.text };
   }
 
-  async patch(path: string, body: unknown): Promise<Answer> {
-    const response = await this.api.http
-      .patch(path)
-      .set(this.auth)
-      .send(body as object)
-      .ok(() => true);
-    return { status: response.status, headers: response.headers, body: response.body, text: response.text };
+  patch(path: string, body: unknown): Promise<Answer> {
+    return this.api.call('patch', path, body, this.auth);
   }
 
   async delete(path: string): Promise<Answer> {
