@@ -131,6 +131,7 @@ export class ReviewsController {
       '50,000 rows (then `partial_before` says from when the minutes are complete), handing the thread back between ' +
       'ranges. Measured costs: docs/PERFORMANCE.md (`npm run bench:history`).',
   })
+  @ApiBadRequestResponse({ description: 'Invalid client_id', type: ErrorBodyDto })
   @ApiServiceUnavailableResponse(DATABASE_UNAVAILABLE_RESPONSE)
   async summary(@CurrentCaller() caller: Caller, @Query() query: ClientFilterQueryDto): Promise<ReviewSummaryDto> {
     return ReviewSummaryDto.from(await this.summaries.read(readScope(caller, query.client_id)));

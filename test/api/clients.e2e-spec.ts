@@ -16,11 +16,15 @@ const CLIENT_FIELDS = [
   'client_id',
   'created_at',
   'disabled',
+  'intake_rate_limit',
   'managed_by_environment',
+  'max_backlog',
+  'max_in_flight',
   'name',
   'signing_secrets',
   'updated_at',
   'webhook_url_prefixes',
+  'weight',
 ];
 
 function expectCode(answer: Answer, status: number, code: string): void {
@@ -70,6 +74,11 @@ describe('the management API: /v1/clients (admin keys)', () => {
       // Stored as parsed: lower-case host, default port dropped.
       webhook_url_prefixes: ['https://lms.example.edu/hooks/', 'http://127.0.0.1:8080/a'],
       disabled: false,
+      // The fair-share settings, at their defaults: weight 1, no limits of its own.
+      weight: 1,
+      max_in_flight: 0,
+      max_backlog: 0,
+      intake_rate_limit: 0,
       managed_by_environment: false,
       created_at: expect.stringMatching(ISO),
       updated_at: expect.stringMatching(ISO),
@@ -305,6 +314,33 @@ describe('the management API: /v1/clients (admin keys)', () => {
       disabled: false,
       webhook_url_prefixes: [],
     });
+  });
+
+  it('takes the fair-share settings on create and patch (the default client too), within their bounds', async () => {
+    const created = await admin.post('/v1/clients', { name: 'weighted', weight: 3, max_in_flight: 2 });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ weight: 3, max_in_flight: 2, max_backlog: 0, intake_rate_limit: 0 });
+    const id = created.body.client_id as string;
+    const patched = await admin.patch(`/v1/clients/${id}`, { max_backlog: 500, intake_rate_limit: 100, weight: 100 });
+    expect(patched.body).toMatchObject({ weight: 100, max_in_flight: 2, max_backlog: 500, intake_rate_limit: 100 });
+    const defaults = await admin.patch('/v1/clients/default', { weight: 2, max_in_flight: 1 });
+    expect([defaults.status, defaults.body.weight, defaults.body.max_in_flight]).toEqual([200, 2, 1]);
+    await admin.patch('/v1/clients/default', { weight: 1, max_in_flight: 0 });
+    for (const body of [
+      { weight: 0 },
+      { weight: 101 },
+      { weight: '3' },
+      { weight: 1.5 },
+      { weight: null },
+      { max_in_flight: -1 },
+      { max_backlog: 10_000_001 },
+      { intake_rate_limit: true },
+    ]) {
+      const answer = await admin.patch(`/v1/clients/${id}`, body);
+      expectCode(answer, 400, 'validation_failed');
+      expect(answer.body.message).toContain(Object.keys(body)[0]);
+    }
+    expect((await admin.get(`/v1/clients/${id}`)).body).toMatchObject({ weight: 100, max_backlog: 500 });
   });
 
   it('disables a client: its keys get 403 client_disabled, its accepted job still finishes; re-enabled, they work', async () => {

@@ -5,7 +5,6 @@ import {
   IsArray,
   IsBoolean,
   IsInt,
-  IsOptional,
   IsString,
   Length,
   Matches,
@@ -17,6 +16,7 @@ import {
   type ValidatorConstraintInterface,
   type ValidationArguments,
 } from 'class-validator';
+import { IsOptionalNotNull } from '../../common/validators';
 import { type Client, type ClientApiKey, type SigningSecret } from '../client.entity';
 import { MAX_WEBHOOK_URL_PREFIXES, prefixProblem } from '../webhook-url-prefix';
 
@@ -45,7 +45,7 @@ class WebhookUrlPrefixes implements ValidatorConstraintInterface {
 export class ClientSettingsDto {
   /** Its share of the LLM against the other clients with jobs waiting: with weights 3 and 1, 3 forwards of every 4. */
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 1 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(100)
@@ -53,7 +53,7 @@ export class ClientSettingsDto {
 
   /** Its jobs at the LLM at most (0: no cap of its own; LLM_MAX_IN_FLIGHT still caps all). */
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_SETTING)
@@ -61,7 +61,7 @@ export class ClientSettingsDto {
 
   /** Its jobs waiting for their forward at most; beyond it intake answers 503 `backlog_full` (0: none). */
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_SETTING)
@@ -69,7 +69,7 @@ export class ClientSettingsDto {
 
   /** Its intake requests per INTAKE_RATE_WINDOW_SECONDS at most; beyond it 429 with Retry-After (0: none of its own). */
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_SETTING, default: 0 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_SETTING)
@@ -90,7 +90,7 @@ export class CreateClientDto extends ClientSettingsDto {
    * on a segment boundary. Empty or absent: anywhere the relay allows.
    * @example ["https://lms.example.edu/hooks/"]
    */
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_WEBHOOK_URL_PREFIXES)
   @MaxLength(2048, { each: true })
@@ -100,13 +100,13 @@ export class CreateClientDto extends ClientSettingsDto {
 
 export class UpdateClientDto extends ClientSettingsDto {
   /** @example "Exam system" */
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   /** As for POST; `[]` lifts the restriction. */
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(MAX_WEBHOOK_URL_PREFIXES)
   @MaxLength(2048, { each: true })
@@ -114,7 +114,7 @@ export class UpdateClientDto extends ClientSettingsDto {
   webhook_url_prefixes?: string[];
 
   /** `true` refuses the client's keys (403 `client_disabled`); its accepted jobs still finish. */
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsBoolean()
   disabled?: boolean;
 }
@@ -122,7 +122,7 @@ export class UpdateClientDto extends ClientSettingsDto {
 export class RotateSigningSecretDto {
   /** How long the secrets signing until now keep signing beside the new one (0 to 604800; default 86400). */
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: MAX_GRACE_PERIOD_SECONDS, default: 86_400 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsInt()
   @Min(0)
   @Max(MAX_GRACE_PERIOD_SECONDS)
@@ -133,7 +133,7 @@ export class RotateSigningSecretDto {
    * given. Absent: the relay generates one.
    */
   @ApiPropertyOptional({ pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$', maxLength: 100 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @MaxLength(100)
   signing_secret?: string;
@@ -142,7 +142,7 @@ export class RotateSigningSecretDto {
 export class ListClientsQueryDto {
   /** Page size (1 to 100). */
   @ApiPropertyOptional({ type: 'integer', default: 20 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @Type(() => Number)
   @IsInt()
   @Min(1)
@@ -151,7 +151,7 @@ export class ListClientsQueryDto {
 
   /** `next_cursor` of the previous page. */
   @ApiPropertyOptional({ pattern: '^[A-Za-z0-9_-]+$', maxLength: 200 })
-  @IsOptional()
+  @IsOptionalNotNull()
   @IsString()
   @Length(1, 200)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'cursor must be a next_cursor value given by the relay' })
