@@ -5,8 +5,9 @@ import { parseDatabaseUrl } from '../../src/config/database-url';
 import { Dialect } from '../../src/database/dialect';
 import { SqlExecutor } from '../../src/database/sql-executor';
 import { AttemptsRepository } from '../../src/jobs/attempts.repository';
+import { ClaimsRepository } from '../../src/jobs/claims.repository';
 import { JobLoadRepository } from '../../src/jobs/job-load.repository';
-import { JobQueriesRepository, type JobFilter } from '../../src/jobs/job-queries.repository';
+import { JobQueriesRepository, type JobFilter, QUEUE_POSITION_SQL } from '../../src/jobs/job-queries.repository';
 import { relayDataSourceOptions } from '../../src/jobs/relay-data-source';
 import { FEED_START } from '../../src/reviews/feed-cursor';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
@@ -31,6 +32,7 @@ function clientReads(
   const queries = new JobQueriesRepository(sql);
   const load = new JobLoadRepository(sql);
   const attempts = new AttemptsRepository(sql);
+  const dueSql = new ClaimsRepository(sql).dueSql([3, 10, 17].map((n) => ({ clientId: clientIdOf(n), room: 16 })));
   // Client 10 has jobs of every kind the fill makes (its failed ones included: i % 50 = 0 and i % 20 = 10).
   const clientId = clientIdOf(10);
   const at = { createdAt: Date.now() - 10 * DAY, id: 'job_f' + 'f'.repeat(31) };
@@ -65,6 +67,16 @@ function clientReads(
       /INTEGER PRIMARY KEY|Index Scan using "?PK_\w+"? on delivery_attempts/,
     ),
     raw('key by digest', KEY_BY_DIGEST, ['0'.repeat(64)], /client_api_keys|key_digest/),
+    raw(
+      'queue position',
+      QUEUE_POSITION_SQL,
+      [clientId, 1, 10_000, clientId, 1, Date.now(), 10_000],
+      /idx_jobs_client_due/,
+    ),
+    // The fair claim: the clients' load (a row per client, its counter rows and its forwards in progress), then the
+    // first due jobs of each client and priority.
+    raw('fair claim: the clients and their load', load.clientLoadSql, [], /idx_jobs_forwarding/),
+    raw('fair claim: the due jobs of three clients', dueSql.sql, dueSql.params, /idx_jobs_client_due/),
   ];
 }
 
@@ -101,7 +113,8 @@ describe("one client's reads on a history of 20 clients: an index each, no scan,
         );
         const scans = plan
           .split(' / ')
-          .filter((step: string) => step.startsWith('SCAN') && !/USING|CONSTANT ROW/.test(step));
+          // A scan of a subquery's few rows (a count of at most its LIMIT, one client's due jobs) is not a table's.
+          .filter((step: string) => step.startsWith('SCAN') && !/USING|CONSTANT ROW|^SCAN (ahead|due_\d+)$/.test(step));
         expect(`${read.what}: ${scans.join(' / ')}`).toBe(`${read.what}: `);
       }
       // The counts are one counter row per client and status, read by their primary key.
@@ -139,7 +152,7 @@ describe("one client's reads on a history of 20 clients: an index each, no scan,
           expect(`${read.what}: ${plan}`).not.toMatch(/Seq Scan on (jobs|delivery_attempts)/);
           // A sort only of what one client's index gave (the planner's pick for a handful of expected matches), or
           // of the 2,000-row range the summary groups by minute; never of a walk of the history.
-          if (/Sort/.test(plan)) {
+          if (/Sort/.test(plan) && !/Sort Key: c\.created_at, c\.id\n/.test(plan)) {
             expect(`${read.what}: ${plan}`).toMatch(
               /Bitmap Index Scan on idx_jobs_client_|Index Scan using "?PK_\w+"? on delivery_attempts/,
             );
