@@ -59,7 +59,7 @@ describe('ClaimsRepository on SQLite', () => {
   });
 
   it('counts the jobs at the LLM through idx_jobs_forwarding alone', async () => {
-    const plan: { detail: string }[] = await db.dataSource.query(`EXPLAIN QUERY PLAN ${db.claims.inFlightSql}`);
+    const plan: { detail: string }[] = await db.dataSource.query(`EXPLAIN QUERY PLAN ${db.claims.clientTurnsSql}`);
     const details = plan.map((row) => row.detail).join('\n');
     expect(details).toMatch(/idx_jobs_forwarding/);
     expect(details).not.toMatch(/SCAN jobs/);

@@ -5,7 +5,7 @@ import { type Execute, SqlExecutor } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
 import { type ClientTurns, takeTurns } from './fair-turns';
-import { clientLoadSql, inFlightSql } from './job-load.repository';
+import { clientLoadSql } from './job-load.repository';
 import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
 
@@ -42,8 +42,6 @@ const CLIENT_CAPS_TTL_MS = 1_000;
 @Injectable()
 export class ClaimsRepository {
   private readonly claimSql: Record<AttemptLeg, string>;
-  /** Jobs at the LLM: waiting for their callback (processing), or with a forward attempt in progress. */
-  readonly inFlightSql: string;
   /**
    * Every client's turn state: settings, credit, its queued and processing counts (from job_counts) and its forwards
    * in progress (from idx_jobs_forwarding, which holds at most the jobs at the LLM).
@@ -59,7 +57,6 @@ export class ClaimsRepository {
       delivery: build('delivery', dialect),
       cancel: build('cancel', dialect),
     };
-    this.inFlightSql = inFlightSql(dialect);
     this.clientTurnsSql = clientLoadSql(dialect);
     const now = dialect.nowMs;
     this.claimByIdSql = (count) =>
@@ -84,8 +81,8 @@ export class ClaimsRepository {
    * Forward claims under a limit (LLM_MAX_IN_FLIGHT, or a client's own max_in_flight): each free slot is one turn of
    * the fair order among the clients (fair-turns.ts), and within a client higher priority goes first, oldest first
    * within a level. Per batch: two small reads (the clients' turn state and counts, then each turn-taking client's
-   * first due jobs per priority from idx_jobs_client_due), one claim by id, and at
-   * most one write of the credits, all costing the same whatever the backlog. On PostgreSQL they run in one
+   * first due jobs per priority from idx_jobs_client_due), one claim by id, and at most one write of the credits,
+   * all costing the same whatever the backlog (they grow with the number of clients). On PostgreSQL they run in one
    * transaction under an advisory lock shared by every replica, so the turns and LLM_MAX_IN_FLIGHT hold across them.
    * SQLite has one relay per file and its ticks never overlap; between the reads and the claim only callbacks,
    * expiries and cancels can run, and they free slots.

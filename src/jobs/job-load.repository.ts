@@ -24,11 +24,6 @@ export function forwardingCountSql(dialect: Dialect): string {
   return `SELECT COUNT(*) FROM ${from} WHERE status = 'queued' AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs}`;
 }
 
-/** Jobs at the LLM: waiting for their callback (processing), or with a forward attempt in progress. */
-export function inFlightSql(dialect: Dialect): string {
-  return `SELECT (${statusCountSql('processing')}) + (${forwardingCountSql(dialect)}) AS in_flight`;
-}
-
 /**
  * Every client's settings for the fair order, its credit, its queued and processing counts (counter rows) and its
  * forwards in progress (from idx_jobs_forwarding, which holds at most the jobs at the LLM), in creation order. One

@@ -52,7 +52,7 @@ describe('LLM_MAX_IN_FLIGHT and the LLM pause', () => {
     const relay = await stack.start({ LLM_MAX_IN_FLIGHT: '2' });
     const db = relay.app.get(DataSource);
     const plan: { detail: string }[] = await db.query(
-      `EXPLAIN QUERY PLAN ${relay.app.get(ClaimsRepository).inFlightSql}`,
+      `EXPLAIN QUERY PLAN ${relay.app.get(ClaimsRepository).clientTurnsSql}`,
     );
     const details = plan.map((row) => row.detail).join('\n');
     expect(details).toMatch(/USING (COVERING )?INDEX idx_jobs_forwarding/);
