@@ -1,4 +1,15 @@
-import { countOf, describeError, formatTime, graceSeconds, MAX_GRACE_HOURS, parsePrefixes } from './format.js';
+import {
+  countOf,
+  describeError,
+  formatTime,
+  graceSeconds,
+  MAX_GRACE_HOURS,
+  parsePrefixes,
+  parseSettings,
+  SETTINGS,
+  settingsLine,
+  settingsTexts,
+} from './format.js';
 import { html, useEffect, useRef, useState } from './html.js';
 
 const ENVIRONMENT_NOTE =
@@ -121,6 +132,39 @@ function PrefixesField({ id, value, onInput }) {
   </div>`;
 }
 
+const SETTING_HINTS = {
+  weight: 'Its share of the LLM against the other clients with jobs waiting (1 to 100).',
+  max_in_flight: 'Its jobs at the LLM at most; 0: no cap of its own (LLM_MAX_IN_FLIGHT still caps all).',
+  max_backlog: 'Its jobs waiting at most; beyond it intake answers 503 backlog_full. 0: none.',
+  intake_rate_limit: 'Its intake requests per INTAKE_RATE_WINDOW_SECONDS at most; beyond it 429. 0: none.',
+};
+
+/** The four fair-share settings, typed as text and checked on submit (parseSettings). */
+function SettingsFields({ id, texts, onInput }) {
+  return html`<fieldset class="settings">
+    <legend>Fair share</legend>
+    ${SETTINGS.map(
+      ({ field, label }) =>
+        html`<div class="field" key=${field}>
+          <label for=${`${id}-${field}`}>${label}</label>
+          <input
+            id=${`${id}-${field}`}
+            class="short"
+            inputmode="numeric"
+            autocomplete="off"
+            data-setting=${field}
+            aria-describedby=${`${id}-${field}-hint`}
+            value=${texts[field]}
+            onInput=${(e) => onInput({ ...texts, [field]: e.target.value })}
+          />
+          <span class="hint" id=${`${id}-${field}-hint`}>${SETTING_HINTS[field]}</span>
+        </div>`,
+    )}
+  </fieldset>`;
+}
+
+const DEFAULT_SETTINGS = { weight: '1', max_in_flight: '0', max_backlog: '0', intake_rate_limit: '0' };
+
 /** Runs one call against the management API, reporting through `setResult`; a 401 asks for a key again. */
 async function attempt(label, call, { setResult, onUnauthorized }) {
   setResult({ text: `${label}…`, tone: 'busy' });
@@ -141,21 +185,25 @@ async function attempt(label, call, { setResult, onUnauthorized }) {
 function CreateClient({ api, onUnauthorized, onCreated }) {
   const [name, setName] = useState('');
   const [prefixes, setPrefixes] = useState('');
+  const [settings, setSettings] = useState(DEFAULT_SETTINGS);
   const [result, setResult] = useState(null);
   const busy = result && result.tone === 'busy';
   async function submit(event) {
     event.preventDefault();
     const wanted = name.trim();
     if (!wanted) return setResult({ text: 'Give the client a name.', tone: 'error' });
+    const { values, problem } = parseSettings(settings);
+    if (problem) return setResult({ text: problem, tone: 'error' });
     const list = parsePrefixes(prefixes);
     const { answer, failed } = await attempt(
       'Creating the client',
-      () => api.createClient({ name: wanted, ...(list.length ? { webhook_url_prefixes: list } : {}) }),
+      () => api.createClient({ name: wanted, ...(list.length ? { webhook_url_prefixes: list } : {}), ...values }),
       { setResult, onUnauthorized },
     );
     if (failed) return;
     setName('');
     setPrefixes('');
+    setSettings(DEFAULT_SETTINGS);
     setResult(null);
     onCreated(answer);
   }
@@ -172,6 +220,7 @@ function CreateClient({ api, onUnauthorized, onCreated }) {
       />
     </div>
     <${PrefixesField} id="new-client-prefixes" value=${prefixes} onInput=${setPrefixes} />
+    <${SettingsFields} id="new-client" texts=${settings} onInput=${setSettings} />
     <div class="toolbar">
       <button type="submit" disabled=${busy}>Create client</button>
       ${result && html`<span class=${`result ${result.tone}`} role="status">${result.text}</span>`}
@@ -182,12 +231,19 @@ function CreateClient({ api, onUnauthorized, onCreated }) {
 function EditClient({ api, client, onUnauthorized, onSaved, onClose }) {
   const [name, setName] = useState(client.name);
   const [prefixes, setPrefixes] = useState(client.webhook_url_prefixes.join('\n'));
+  const [settings, setSettings] = useState(() => settingsTexts(client));
   const [result, setResult] = useState(null);
   async function save(event) {
     event.preventDefault();
+    const wanted = name.trim();
+    if (!wanted) return setResult({ text: 'Give the client a name.', tone: 'error' });
+    // Checked here as the relay checks them, so nothing is sent (nor changed) when one is out of bounds.
+    const { values, problem } = parseSettings(settings);
+    if (problem) return setResult({ text: `Not saved: ${problem}`, tone: 'error' });
     const { failed } = await attempt(
       'Saving',
-      () => api.updateClient(client.client_id, { name: name.trim(), webhook_url_prefixes: parsePrefixes(prefixes) }),
+      () =>
+        api.updateClient(client.client_id, { name: wanted, webhook_url_prefixes: parsePrefixes(prefixes), ...values }),
       { setResult, onUnauthorized },
     );
     if (!failed) onSaved('Saved.');
@@ -199,6 +255,7 @@ function EditClient({ api, client, onUnauthorized, onSaved, onClose }) {
       <input id=${`${id}-name`} maxlength="200" value=${name} onInput=${(e) => setName(e.target.value)} />
     </div>
     <${PrefixesField} id=${`${id}-prefixes`} value=${prefixes} onInput=${setPrefixes} />
+    <${SettingsFields} id=${id} texts=${settings} onInput=${setSettings} />
     <div class="toolbar">
       <button type="submit" disabled=${result && result.tone === 'busy'}>Save</button>
       <button type="button" class="secondary" onClick=${onClose}>Cancel</button>
@@ -343,6 +400,10 @@ function ClientCard({ api, client, onUnauthorized, reloadClients, revealed, reve
               </dd>
             </div>
             <div>
+              <dt>Fair share</dt>
+              <dd data-field="settings">${settingsLine(client)}</dd>
+            </div>
+            <div>
               <dt>Created</dt>
               <dd>${formatTime(client.created_at)}</dd>
             </div>
@@ -401,7 +462,7 @@ function ClientCard({ api, client, onUnauthorized, reloadClients, revealed, reve
 
 /**
  * The web services the relay serves (admin keys only): create one, issue and revoke its API keys, rotate its
- * signing secret, disable it, rename it. A new key or secret is shown once, in this page's memory only.
+ * signing secret, disable it, rename it, set its fair share (weight and limits). A new key or secret is shown once, in this page's memory only.
  */
 export function ClientsPage({ api, role, clients, reloadClients, onUnauthorized }) {
   const [revealed, setRevealed] = useState(null);
@@ -442,8 +503,9 @@ export function ClientsPage({ api, role, clients, reloadClients, onUnauthorized 
   return html`<section aria-labelledby="clients-title" class="clients">
     <h2 id="clients-title">Clients</h2>
     <p class="hint">
-      Each web service calling the relay is a client, with its own API keys, signing secret and jobs. Keys and secrets
-      are shown once, when they are made.
+      Each web service calling the relay is a client, with its own API keys, signing secret and jobs, and its fair share
+      of the LLM: a weight against the other clients with jobs waiting, and limits of its own (0: none). Keys and
+      secrets are shown once, when they are made.
     </p>
     <${CreateClient} api=${api} onUnauthorized=${onUnauthorized} onCreated=${onCreated} />
     ${revealed && revealed.place === 'create' && html`<${Revealed} revealed=${revealed} onDismiss=${dismiss} />`}

@@ -121,3 +121,54 @@ export function clientLabel(clientId, names) {
   const name = names && names.get(clientId);
   return name ? `${name} (${clientId})` : clientId;
 }
+
+/**
+ * A client's fair-share settings, with the bounds the relay checks (POST and PATCH /v1/clients answer 400
+ * validation_failed beyond them). A limit of 0 is no limit.
+ */
+export const SETTINGS = [
+  { field: 'weight', label: 'Weight', short: 'weight', min: 1, max: 100 },
+  { field: 'max_in_flight', label: 'Max in flight', short: 'max in flight', min: 0, max: 10_000_000 },
+  { field: 'max_backlog', label: 'Max backlog', short: 'backlog', min: 0, max: 10_000_000 },
+  { field: 'intake_rate_limit', label: 'Intake rate limit', short: 'rate', min: 0, max: 10_000_000 },
+];
+
+/** A limit as shown: "none" for 0. */
+export function limitLabel(value) {
+  return value === 0 ? 'none' : String(value);
+}
+
+/** "weight 3 · max in flight 2 · backlog none · rate none". */
+export function settingsLine(client) {
+  return SETTINGS.map(({ field, short }) =>
+    field === 'weight' ? `${short} ${client[field]}` : `${short} ${limitLabel(client[field])}`,
+  ).join(' · ');
+}
+
+/**
+ * The settings typed in a form (text by field) as the numbers to send, or the first problem in words. A blank limit
+ * is 0 (none); a blank weight is a problem.
+ */
+export function parseSettings(texts) {
+  const values = {};
+  for (const { field, label, min, max } of SETTINGS) {
+    const text = String(texts[field] ?? '').trim();
+    const value = text === '' && min === 0 ? 0 : /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+    if (!(value >= min && value <= max))
+      return { problem: `${label} is a whole number from ${min.toLocaleString('en')} to ${max.toLocaleString('en')}.` };
+    values[field] = value;
+  }
+  return { values };
+}
+
+/** The settings of a client as the form's texts. */
+export function settingsTexts(client) {
+  return Object.fromEntries(
+    SETTINGS.map(({ field }) => [field, String(client[field] ?? (field === 'weight' ? 1 : 0))]),
+  );
+}
+
+/** A job's priority as the API names it; a job from before priorities reads as normal. */
+export function priorityOf(job) {
+  return job && (job.priority === 'high' || job.priority === 'low') ? job.priority : 'normal';
+}

@@ -11,8 +11,12 @@ import {
   formatRelative,
   formatTime,
   isJobId,
+  limitLabel,
   parseRoute,
+  parseSettings,
   routeHref,
+  settingsLine,
+  settingsTexts,
 } from './format.js';
 import { apiBase } from './api.js';
 
@@ -97,7 +101,8 @@ describe('console formatting', () => {
     expect(graceSeconds(' 0.5 ')).toBe(1800);
     expect(graceSeconds('0')).toBe(0);
     expect(graceSeconds('168')).toBe(604_800);
-    for (const bad of ['169', '-1', '', 'abc', '1e3', '2 h']) expect({ bad, seconds: graceSeconds(bad) }).toEqual({ bad, seconds: null });
+    for (const bad of ['169', '-1', '', 'abc', '1e3', '2 h'])
+      expect({ bad, seconds: graceSeconds(bad) }).toEqual({ bad, seconds: null });
   });
 
   it('names a client by its name and id, or by its id when the name is not known', () => {
@@ -105,5 +110,33 @@ describe('console formatting', () => {
     expect(clientLabel('cli_0123456789abcdef01234567', names)).toBe('Course platform (cli_0123456789abcdef01234567)');
     expect(clientLabel('default', names)).toBe('default');
     expect(clientLabel('default', null)).toBe('default');
+  });
+
+  it("shows a client's weight and limits, 0 as none", () => {
+    expect(limitLabel(0)).toBe('none');
+    expect(limitLabel(25)).toBe('25');
+    expect(settingsLine({ weight: 3, max_in_flight: 2, max_backlog: 0, intake_rate_limit: 0 })).toBe(
+      'weight 3 · max in flight 2 · backlog none · rate none',
+    );
+    expect(settingsTexts({ weight: 5, max_in_flight: 0, max_backlog: 10, intake_rate_limit: 7 })).toEqual({
+      weight: '5',
+      max_in_flight: '0',
+      max_backlog: '10',
+      intake_rate_limit: '7',
+    });
+  });
+
+  it('reads the settings typed in a form within the bounds the relay checks', () => {
+    const ok = { weight: ' 3 ', max_in_flight: '2', max_backlog: '', intake_rate_limit: '10000000' };
+    expect(parseSettings(ok)).toEqual({
+      values: { weight: 3, max_in_flight: 2, max_backlog: 0, intake_rate_limit: 10_000_000 },
+    });
+    const weight = 'Weight is a whole number from 1 to 100.';
+    for (const bad of ['0', '101', '', '1.5', '-1', 'two', '1e2'])
+      expect(parseSettings({ ...ok, weight: bad })).toEqual({ problem: weight });
+    expect(parseSettings({ ...ok, max_backlog: '10000001' })).toEqual({
+      problem: 'Max backlog is a whole number from 0 to 10,000,000.',
+    });
+    expect(parseSettings({ ...ok, intake_rate_limit: '-5' }).problem).toMatch(/^Intake rate limit /);
   });
 });

@@ -12,6 +12,7 @@ import {
   statusLabel,
 } from './format.js';
 import { html, useEffect, useRef, useState } from './html.js';
+import { PriorityBadge } from './job-table.js';
 import { redeliverAndFollow } from './redeliver.js';
 
 const REFRESH_MS = 3000;
@@ -147,6 +148,7 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized, clientN
     <h2 id="job-title">
       <span class="mono">${job.job_id}</span>
       <span class=${`badge status-${job.status}`} data-job-status=${job.status}>${statusLabel(job.status)}</span>
+      <${PriorityBadge} job=${job} quiet />
     </h2>
     <${LoadError} error=${error} />
     <${Actions}
@@ -163,6 +165,10 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized, clientN
           <dd data-field="client">
             ${clientNames ? html`<a href=${routeHref('/jobs', { client_id: job.client_id })}>${clientLabel(job.client_id, clientNames)}</a>` : job.client_id}
           </dd>
+        </div>
+        <div>
+          <dt>Priority</dt>
+          <dd data-field="priority"><${PriorityBadge} job=${job} bare /></dd>
         </div>
         <div>
           <dt>Submission</dt>

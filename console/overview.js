@@ -5,6 +5,35 @@ import { html } from './html.js';
 
 const REFRESH_MS = 5000;
 
+/**
+ * Each client's jobs waiting for their forward and at the LLM (`summary.clients`): every client's with an admin key, or
+ * the one the filter names. The relay shares the LLM between the clients with jobs waiting by their weights.
+ */
+function ClientLoads({ loads, clientNames }) {
+  if (loads.length === 0) return html`<p class="empty" data-loads-empty>No client to show.</p>`;
+  return html`<div class="table-wrap loads">
+    <table class="stack client-loads" aria-labelledby="loads-title">
+      <thead>
+        <tr>
+          <th scope="col">Client</th>
+          <th scope="col" class="num">Waiting</th>
+          <th scope="col" class="num">At the LLM</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${loads.map(
+          (load) =>
+            html`<tr key=${load.client_id} data-load-client=${load.client_id}>
+              <td data-label="Client">${clientLabel(load.client_id, clientNames)}</td>
+              <td data-label="Waiting" class="num" data-load="waiting">${load.waiting}</td>
+              <td data-label="At the LLM" class="num" data-load="in_flight">${load.in_flight}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
 function DeliveryChart({ minutes }) {
   const chart = chartGeometry(minutes, { width: 600, height: 120 });
   const first = minutes[0];
@@ -39,7 +68,10 @@ function DeliveryChart({ minutes }) {
   </figure>`;
 }
 
-/** The jobs by status, the LLM's queue and the last hour's deliveries: of every client, or of `clientId` only. */
+/**
+ * The jobs by status, the LLM's queue (and, with an admin key, each client's share of it) and the last hour's
+ * deliveries: of every client, or of `clientId` only.
+ */
 export function Overview({ api, onUnauthorized, initial, clientId, clientNames }) {
   const { data, error } = useData(() => api.summary({ client_id: clientId }), [api, clientId], {
     refreshMs: REFRESH_MS,
@@ -85,6 +117,12 @@ export function Overview({ api, onUnauthorized, initial, clientId, clientNames }
         </dd>
       </div>
     </dl>
+    ${
+      clientNames &&
+      summary.clients &&
+      html`<h3 id="loads-title">Waiting / At the LLM, by client</h3>
+        <${ClientLoads} loads=${summary.clients} clientNames=${clientNames} />`
+    }
     <h3>Deliveries, last hour</h3>
     <${DeliveryChart} minutes=${summary.deliveries_per_minute} />
     ${summary.partial_before && html`<p class="notice">Busy hour: minutes before ${formatTime(summary.partial_before)} are undercounted.</p>`}

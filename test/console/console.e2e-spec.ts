@@ -324,6 +324,31 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     expect(stack.web.for(toSimulate)).toHaveLength(1);
   });
 
+  it("shows a job's priority on its page and, when not normal, in the job list", async () => {
+    const stack = await boot();
+    const high = await stack.client.submit({ submission_id: 'prio', priority: 'high' });
+    const normal = await submit(stack, 'prio');
+    await reach(stack, high, 'processing');
+    await reach(stack, normal, 'processing');
+    expect((await stack.client.job(high)).priority).toBe('high');
+
+    const page = await open(stack, `#/job/${high}`);
+    await until(page, '[data-job-status]', 'processing', 'the job page');
+    expect(await text(page, '[data-field="priority"]')).toBe('high');
+    expect(await text(page, '#job-title [data-priority]')).toBe('high priority');
+    await screenshots(page, 'job-priority');
+
+    await page.goto(`${stack.relay.url}/console/#/job/${normal}`);
+    await until(page, '#job-title .mono', normal, 'the normal job page');
+    await until(page, '[data-field="priority"]', 'normal', "the normal job's priority");
+    expect(await page.locator('#job-title [data-priority]').count()).toBe(0);
+
+    await page.goto(`${stack.relay.url}/console/#/jobs?submission_id=prio`);
+    await eventually(async () => (await page.locator('table.jobs tbody tr').count()) === 2, 'both jobs listed');
+    expect(await text(page, `tr[data-job="${high}"] [data-priority]`)).toBe('high priority');
+    expect(await page.locator(`tr[data-job="${normal}"] [data-priority]`).count()).toBe(0);
+  });
+
   it('with API keys: shows nothing until a key is entered, says when a key is wrong, and sends it only as X-API-Key', async () => {
     const stack = await boot({ RELAY_API_KEYS: 'console-key-1,console-key-2' });
     await stack.client.submit({ submission_id: 'secret' }, { apiKey: 'console-key-1' });
@@ -436,11 +461,12 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       reader: RelayClient;
     }
 
-    async function bootWithClients(): Promise<ClientStack> {
+    async function bootWithClients(env: NodeJS.ProcessEnv = {}): Promise<ClientStack> {
       const stack = await boot({
         RELAY_ADMIN_KEYS: ADMIN_KEY,
         RELAY_API_KEYS: DEFAULT_KEY,
         RELAY_ENCRYPTION_KEY: newEncryptionKey(),
+        ...env,
       });
       return {
         ...stack,
@@ -693,6 +719,134 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       await expect(page.locator(`#client-filter option[value="${id}"]`).textContent()).resolves.toContain(
         'Exams (renamed)',
       );
+    });
+
+    it("sets a client's weight and limits in the page; a weight out of bounds is refused and changes nothing", async () => {
+      const stack = await bootWithClients();
+      const page = await open(stack, '#/clients', [/status of 401/]);
+      await signIn(page, ADMIN_KEY);
+      // At creation: a weight beside the name.
+      await page.getByRole('heading', { name: 'New client' }).waitFor();
+      await page.locator('#new-client-name').fill('Weighted');
+      await page.locator('#new-client-weight').fill('4');
+      await page.getByRole('button', { name: 'Create client' }).click();
+      await page.locator('.revealed').waitFor();
+      const created = (await stack.admin.get('/v1/clients?limit=100')).body.items.find(
+        (client: { name: string }) => client.name === 'Weighted',
+      );
+      expect([created.weight, created.max_in_flight, created.max_backlog, created.intake_rate_limit]).toEqual([
+        4, 0, 0, 0,
+      ]);
+      await page.getByRole('button', { name: 'Done: hide them' }).click();
+      const id = created.client_id as string;
+      const card = page.locator(`[data-client="${id}"]`);
+      const settings = `[data-client="${id}"] [data-field="settings"]`;
+      await until(page, settings, 'weight 4 · max in flight none · backlog none · rate none', 'its settings');
+      const patches = () => watched!.requests.filter((r) => r.method === 'PATCH');
+
+      // Out of bounds: refused in the page, nothing sent, nothing changed.
+      await card.getByRole('button', { name: 'Edit' }).click();
+      const status = `[data-client="${id}"] .edit-client [role="status"]`;
+      for (const weight of ['0', '101']) {
+        await card.getByLabel('Weight', { exact: true }).fill(weight);
+        await card.getByLabel('Max in flight', { exact: true }).fill('2');
+        await card.getByRole('button', { name: 'Save' }).click();
+        await until(page, status, 'Not saved: Weight is a whole number from 1 to 100.', `the refusal of ${weight}`);
+      }
+      await card.getByLabel('Weight', { exact: true }).fill('3');
+      await card.getByLabel('Max backlog', { exact: true }).fill('10000001');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await until(page, status, 'Not saved: Max backlog is a whole number from 0 to 10,000,000.', 'the backlog bound');
+      expect(patches()).toEqual([]);
+      const unchanged = (await stack.admin.get(`/v1/clients/${id}`)).body;
+      expect([unchanged.weight, unchanged.max_in_flight, unchanged.max_backlog]).toEqual([4, 0, 0]);
+      await screenshots(page, 'clients-settings');
+
+      // Within bounds: saved, shown, and what the relay holds.
+      await card.getByLabel('Max backlog', { exact: true }).fill('');
+      await card.getByLabel('Intake rate limit', { exact: true }).fill('50');
+      await card.getByRole('button', { name: 'Save' }).click();
+      await until(page, settings, 'weight 3 · max in flight 2 · backlog none · rate 50', 'the saved settings');
+      const read = (await stack.admin.get(`/v1/clients/${id}`)).body;
+      expect([read.name, read.weight, read.max_in_flight, read.max_backlog, read.intake_rate_limit]).toEqual([
+        'Weighted',
+        3,
+        2,
+        0,
+        50,
+      ]);
+      expect(patches()).toHaveLength(1);
+
+      // The default client's settings are set the same way (its keys stay with the environment).
+      const defaultCard = page.locator('[data-client="default"]');
+      await defaultCard.getByRole('button', { name: 'Edit' }).click();
+      await defaultCard.getByLabel('Weight', { exact: true }).fill('7');
+      await defaultCard.getByLabel('Max backlog', { exact: true }).fill('1000');
+      await defaultCard.getByRole('button', { name: 'Save' }).click();
+      await until(
+        page,
+        '[data-client="default"] [data-field="settings"]',
+        'weight 7 · max in flight none · backlog 1000 · rate none',
+        "the default client's settings",
+      );
+      const defaults = (await stack.admin.get('/v1/clients/default')).body;
+      expect([defaults.weight, defaults.max_in_flight, defaults.max_backlog, defaults.intake_rate_limit]).toEqual([
+        7, 0, 1000, 0,
+      ]);
+    });
+
+    it("shows each client's jobs waiting and at the LLM on the overview, as the summary counts them", async () => {
+      // One job at the LLM at a time; the fake LLM accepts (202) and never calls back, so the counts hold still.
+      const stack = await bootWithClients({ LLM_MAX_IN_FLIGHT: '1' });
+      const [lms, exams] = [await stack.admin.createClient('LMS'), await stack.admin.createClient('Exams')];
+      for (let i = 0; i < 3; i++) await stack.client.submit({ submission_id: `lms-${i}` }, bearer(lms.api_key));
+      for (let i = 0; i < 2; i++) await stack.client.submit({ submission_id: `exams-${i}` }, bearer(exams.api_key));
+      type Load = { client_id: string; waiting: number; in_flight: number };
+      const summary = async (query = ''): Promise<{ llm_in_flight: number; llm_waiting: number; clients: Load[] }> =>
+        (await stack.admin.get(`/v1/reviews/summary${query}`)).body;
+      await eventually(async () => {
+        const now = await summary();
+        return now.llm_in_flight === 1 && now.llm_waiting === 4;
+      }, 'one job at the LLM and four waiting');
+      const api = await summary();
+      const byId = new Map(api.clients.map((load) => [load.client_id, load]));
+      expect([...byId.keys()].sort()).toEqual(['default', lms.client_id, exams.client_id].sort());
+      const total = (load: Load | undefined) => (load ? load.waiting + load.in_flight : -1);
+      expect([total(byId.get(lms.client_id)), total(byId.get(exams.client_id)), total(byId.get('default'))]).toEqual([
+        3, 2, 0,
+      ]);
+
+      const page = await open(stack, '', [/status of 401/]);
+      await signIn(page, ADMIN_KEY);
+      const shown = () =>
+        page.locator('table.client-loads tbody tr').evaluateAll((rows) =>
+          rows.map((row) => ({
+            client_id: row.getAttribute('data-load-client'),
+            name: row.querySelector('td')?.textContent?.trim(),
+            waiting: Number(row.querySelector('[data-load="waiting"]')?.textContent),
+            in_flight: Number(row.querySelector('[data-load="in_flight"]')?.textContent),
+          })),
+        );
+      // The page's numbers are the API's, fetched over HTTP beside them.
+      await eventually(async () => (await shown()).length === 3, 'a row per client');
+      const names = { default: 'default (default)', [lms.client_id]: `LMS (${lms.client_id})` };
+      names[exams.client_id] = `Exams (${exams.client_id})`;
+      const expected = (loads: Load[]) =>
+        loads
+          .map((load) => ({ ...load, name: names[load.client_id] }))
+          .sort((a, b) => a.client_id.localeCompare(b.client_id));
+      const rows = async () =>
+        [...(await shown())].sort((a, b) => String(a.client_id).localeCompare(String(b.client_id)));
+      expect(await rows()).toEqual(expected((await summary()).clients));
+      expect(await text(page, '[data-fact="llm_in_flight"]')).toBe('1 of 1');
+      expect(await text(page, '[data-fact="llm_waiting"]')).toBe('4');
+      await screenshots(page, 'overview-clients');
+
+      // With the filter set: that client's row alone, still the API's numbers.
+      await page.locator('#client-filter').selectOption(exams.client_id);
+      await eventually(async () => (await shown()).length === 1, "the Exams client's row alone");
+      expect(await rows()).toEqual(expected((await summary(`?client_id=${exams.client_id}`)).clients));
+      expect((await shown())[0].waiting + (await shown())[0].in_flight).toBe(2);
     });
 
     it("lists failed deliveries with each job's client, and of one client when filtered", async () => {
