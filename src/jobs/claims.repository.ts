@@ -172,12 +172,13 @@ export class ClaimsRepository {
   /** The statement reading the first `room` due jobs of each client, per priority (public for plan checks). */
   dueSql(rooms: readonly { clientId: string; room: number }[]): { sql: string; params: unknown[] } {
     const now = this.sql.dialect.nowMs;
+    const jobs = this.sql.dialect.indexedBy('jobs', 'idx_jobs_client_due');
     const arms: string[] = [];
     const params: unknown[] = [];
     for (const { clientId, room } of rooms) {
       for (const [rank] of PRIORITIES.entries()) {
         arms.push(
-          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM jobs WHERE client_id = ? ` +
+          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM ${jobs} WHERE client_id = ? ` +
             `AND status = 'queued' AND priority = ${rank} AND next_attempt_at <= ${now} ` +
             `AND (lease_token IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?) AS due_${arms.length}`,
         );

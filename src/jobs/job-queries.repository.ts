@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JobNotFoundError } from '../common/domain-errors';
+import type { Dialect } from '../database/dialect';
 import { SqlExecutor } from '../database/sql-executor';
 import { Job } from './job.entity';
 import type { JobStatus } from './job-status';
@@ -23,17 +24,24 @@ export interface JobFilter {
 export const QUEUE_POSITION_CAP = 10_000;
 /**
  * The client's own waiting jobs ahead of one: those of a higher priority, then those of its priority due before it,
- * each counted along one range of idx_jobs_client_due up to the cap.
+ * each counted along one range of the partial idx_jobs_client_due (which holds only queued jobs) up to the cap.
  */
-const waitingAhead = (comparison: string) =>
-  `(SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE client_id = ? AND status = 'queued' AND ${comparison} ` +
-  'AND lease_token IS NULL LIMIT ?) AS ahead)';
-export const QUEUE_POSITION_SQL = `SELECT ${waitingAhead('priority < ?')} + ${waitingAhead('priority = ? AND next_attempt_at < ?')} AS ahead`;
+function queuePositionSql(dialect: Dialect): string {
+  const waitingAhead = (comparison: string) =>
+    `(SELECT COUNT(*) FROM (SELECT 1 FROM ${dialect.indexedBy('jobs', 'idx_jobs_client_due')} WHERE client_id = ? ` +
+    `AND status = 'queued' AND ${comparison} AND lease_token IS NULL LIMIT ?) AS ahead)`;
+  return `SELECT ${waitingAhead('priority < ?')} + ${waitingAhead('priority = ? AND next_attempt_at < ?')} AS ahead`;
+}
 
 /** The read model of jobs: one job, pages of the list, the catch-up feed, a waiting job's place in the queue. */
 @Injectable()
 export class JobQueriesRepository {
-  constructor(private readonly sql: SqlExecutor) {}
+  /** Public for plan checks. */
+  readonly queuePositionSql: string;
+
+  constructor(private readonly sql: SqlExecutor) {
+    this.queuePositionSql = queuePositionSql(sql.dialect);
+  }
 
   private get jobs() {
     return this.sql.repository(Job);
@@ -60,7 +68,7 @@ export class JobQueriesRepository {
    */
   async queuePosition(job: Job): Promise<number> {
     const { clientId, priority, nextAttemptAt } = job;
-    const { records } = await this.sql.execute(QUEUE_POSITION_SQL, [
+    const { records } = await this.sql.execute(this.queuePositionSql, [
       ...[clientId, priority, QUEUE_POSITION_CAP],
       ...[clientId, priority, nextAttemptAt, QUEUE_POSITION_CAP],
     ]);

@@ -22,7 +22,7 @@ export interface JobError {
 @Index('idx_jobs_client_created', ['clientId', 'createdAt', 'id'])
 @Index('idx_jobs_client_status_created', ['clientId', 'status', 'createdAt', 'id'])
 @Index('idx_jobs_client_change', ['clientId', 'changeSeq', 'id'])
-@Index('idx_jobs_client_due', ['clientId', 'status', 'priority', 'nextAttemptAt'])
+@Index('idx_jobs_client_due', ['clientId', 'priority', 'nextAttemptAt'], { where: "status = 'queued'" })
 @Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
   @PrimaryColumn({ type: 'varchar', length: 40 })

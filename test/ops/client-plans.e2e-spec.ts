@@ -7,7 +7,7 @@ import { SqlExecutor } from '../../src/database/sql-executor';
 import { AttemptsRepository } from '../../src/jobs/attempts.repository';
 import { ClaimsRepository } from '../../src/jobs/claims.repository';
 import { JobLoadRepository } from '../../src/jobs/job-load.repository';
-import { JobQueriesRepository, type JobFilter, QUEUE_POSITION_SQL } from '../../src/jobs/job-queries.repository';
+import { JobQueriesRepository, type JobFilter } from '../../src/jobs/job-queries.repository';
 import { relayDataSourceOptions } from '../../src/jobs/relay-data-source';
 import { FEED_START } from '../../src/reviews/feed-cursor';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
@@ -69,7 +69,7 @@ function clientReads(
     raw('key by digest', KEY_BY_DIGEST, ['0'.repeat(64)], /client_api_keys|key_digest/),
     raw(
       'queue position',
-      QUEUE_POSITION_SQL,
+      queries.queuePositionSql,
       [clientId, 1, 10_000, clientId, 1, Date.now(), 10_000],
       /idx_jobs_client_due/,
     ),

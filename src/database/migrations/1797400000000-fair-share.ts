@@ -7,8 +7,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *   no limit of its own) and `fair_credit`, its standing in the weighted round-robin of forwards (smooth weighted
  *   round-robin: see ClaimsRepository), written once per claim batch under the forward lock.
  * - `jobs.priority`: 0 high, 1 normal (every existing job), 2 low.
- * - `idx_jobs_client_due (client_id, status, priority, next_attempt_at)`: the fair claim reads, for each client and
- *   priority, the first due jobs from one contiguous range of it, whatever the backlog.
+ * - `idx_jobs_client_due (client_id, priority, next_attempt_at) WHERE status = 'queued'`: the fair claim reads, for
+ *   each client and priority, the first due jobs from one contiguous range of it, whatever the backlog. Partial, so
+ *   it holds only the waiting jobs: the history's rows and their delivery-phase updates never touch it.
  */
 export class FairShare1797400000000 implements MigrationInterface {
   name = 'FairShare1797400000000';
@@ -21,7 +22,9 @@ export class FairShare1797400000000 implements MigrationInterface {
       await queryRunner.query(`ALTER TABLE clients ADD COLUMN ${column}`);
     await queryRunner.query('ALTER TABLE clients ADD COLUMN fair_credit bigint NOT NULL DEFAULT 0');
     await queryRunner.query('ALTER TABLE jobs ADD COLUMN priority smallint NOT NULL DEFAULT 1');
-    await queryRunner.query('CREATE INDEX idx_jobs_client_due ON jobs (client_id, status, priority, next_attempt_at)');
+    await queryRunner.query(
+      "CREATE INDEX idx_jobs_client_due ON jobs (client_id, priority, next_attempt_at) WHERE status = 'queued'",
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
