@@ -280,6 +280,10 @@ describe('the management API: /v1/clients (admin keys)', () => {
       { webhook_url_prefixes: ['javascript:alert(1)'] },
       { api_keys: [] },
       { managed_by_environment: true },
+      // null is not "left out": it is refused, not written (it once reached the database as a 500).
+      { name: null },
+      { disabled: null },
+      { webhook_url_prefixes: null },
     ]) {
       const answer = await admin.patch(path, body);
       expect({ body, status: answer.status, code: answer.body?.code }).toEqual({
@@ -294,25 +298,6 @@ describe('the management API: /v1/clients (admin keys)', () => {
       disabled: false,
       webhook_url_prefixes: [],
       managed_by_environment: false,
-    });
-  });
-
-  it('refuses null for a field of a PATCH (400 validation_failed) and changes nothing', async () => {
-    const client = await admin.createClient('patched with nulls');
-    const path = `/v1/clients/${client.client_id}`;
-    for (const body of [{ name: null }, { disabled: null }, { webhook_url_prefixes: null }]) {
-      const answer = await admin.patch(path, body);
-      expect({ body, status: answer.status, code: answer.body?.code }).toEqual({
-        body,
-        status: 400,
-        code: 'validation_failed',
-      });
-      expect(answer.body.message).toMatch(new RegExp(Object.keys(body)[0]));
-    }
-    expect((await admin.get(path)).body).toMatchObject({
-      name: 'patched with nulls',
-      disabled: false,
-      webhook_url_prefixes: [],
     });
   });
 
