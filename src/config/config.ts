@@ -5,6 +5,7 @@ import {
   parseDatabaseUrl,
   postgresUrlProblems,
 } from './database-url';
+import { type LlmServerConfig, readLlmServers } from './llm-servers';
 import { ConfigReader } from './config-reader';
 import { readResultSchema, type ResultSchema } from './result-schema';
 
@@ -37,6 +38,14 @@ export interface RelayConfig {
   llmCancelPath: string | null;
   /** Jobs at the LLM (forwarded, not yet called back) across replicas; 0: no limit. */
   llmMaxInFlight: number;
+  /** The fleet: LLM_SERVERS / LLM_SERVERS_FILE, or the one server LLM_API_URL (or the simulation) is. */
+  llmServers: LlmServerConfig[];
+  /** Retryable forward failures in a row that open a server's circuit. */
+  llmServerFailureThreshold: number;
+  /** How long an open circuit stays open before one forward probes it. */
+  llmServerCooldownMs: number;
+  /** How often a server with a health_path is probed. */
+  llmServerHealthIntervalMs: number;
   /** Null: derived from the port actually bound (see PublicUrls). */
   publicBaseUrl: string | null;
   callbackHmacSecret: string;
@@ -112,6 +121,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     llmForwardPath: r.path('LLM_FORWARD_PATH', '/v1/reviews'),
     llmCancelPath: r.optionalPath('LLM_CANCEL_PATH', ['{job_id}']),
     llmMaxInFlight: r.int('LLM_MAX_IN_FLIGHT', 0, 0, 1_000_000),
+    llmServers: [],
+    llmServerFailureThreshold: r.int('LLM_SERVER_FAILURE_THRESHOLD', 5, 1, 1000),
+    llmServerCooldownMs: Math.round(r.number('LLM_SERVER_COOLDOWN_SECONDS', 30, 1, 3600) * 1000),
+    llmServerHealthIntervalMs: Math.round(r.number('LLM_SERVER_HEALTH_INTERVAL_SECONDS', 5, 1, 3600) * 1000),
     publicBaseUrl: r.optionalUrl('PUBLIC_BASE_URL')?.replace(/\/+$/, '') ?? null,
     callbackHmacSecret: r.string('CALLBACK_HMAC_SECRET', DEFAULT_HMAC_SECRET),
     delivery: {
@@ -151,6 +164,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     resultSchema: readResultSchema(r),
     consoleEnabled: r.bool('CONSOLE_ENABLED', true),
   };
+  config.llmServers = readLlmServers(r, env, llmApiUrl, {
+    apiKey: config.llmApiKey,
+    forwardPath: config.llmForwardPath,
+    cancelPath: config.llmCancelPath,
+  });
   if (config.callbackHmacPreviousSecrets.length > 4) {
     r.fail('CALLBACK_HMAC_PREVIOUS_SECRETS', 'may list at most 4 secrets (at most 5 sign at once)');
   }
@@ -203,5 +221,7 @@ function checkProductionSafety(config: RelayConfig, r: ConfigReader): void {
   if (config.relayApiKeys.length === 0 && config.relayAdminKeys.length === 0) {
     r.fail('RELAY_API_KEYS', 'or RELAY_ADMIN_KEYS must list at least one key in production');
   }
-  if (!config.llmApiUrl) r.fail('LLM_API_URL', 'must be set in production (the simulated LLM is for development)');
+  if (config.llmServers.some((server) => server.url === null)) {
+    r.fail('LLM_API_URL', 'or LLM_SERVERS must be set in production (the simulated LLM is for development)');
+  }
 }

@@ -18,6 +18,7 @@ import { ResultContract1797100000000 } from './migrations/1797100000000-result-c
 import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacity';
 import { Clients1797300000000 } from './migrations/1797300000000-clients';
 import { FairShare1797400000000 } from './migrations/1797400000000-fair-share';
+import { LlmServers1797500000000 } from './migrations/1797500000000-llm-servers';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -34,6 +35,7 @@ export const MIGRATIONS = [
   LlmCapacity1797200000000,
   Clients1797300000000,
   FairShare1797400000000,
+  LlmServers1797500000000,
 ];
 
 /**

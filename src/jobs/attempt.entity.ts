@@ -40,6 +40,10 @@ export class Attempt {
   @Column({ type: 'varchar', length: 2048 })
   target: string;
 
+  /** The LLM server a forward or cancel notice went to; null on deliveries. */
+  @Column({ name: 'llm_server', type: 'varchar', length: 64, nullable: true })
+  llmServer: string | null;
+
   @Column({ name: 'status_code', type: 'integer', nullable: true })
   statusCode: number | null;
 

@@ -50,6 +50,15 @@ export class AttemptsRepository {
     return this.attempts.find({ where: { jobId }, order: { id: 'ASC' } });
   }
 
+  /** The LLM servers a forward of the job went to (its timeline's forward rows). */
+  async forwardServers(jobId: string): Promise<string[]> {
+    const { records } = await this.sql.execute(
+      "SELECT DISTINCT llm_server FROM delivery_attempts WHERE job_id = ? AND leg = 'forward' AND llm_server IS NOT NULL",
+      [jobId],
+    );
+    return records.map((row) => String(row.llm_server));
+  }
+
   last(jobId: string, leg: AttemptLeg): Promise<Attempt | null> {
     return this.attempts.findOne({ where: { jobId, leg }, order: { id: 'DESC' } });
   }

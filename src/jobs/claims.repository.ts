@@ -5,7 +5,8 @@ import { type Execute, SqlExecutor } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
 import { type ClientTurns, takeTurns } from './fair-turns';
-import { clientLoadSql } from './job-load.repository';
+import { clientLoadSql, serverLoadSql } from './job-load.repository';
+import { pickServer, roomAt, routingCounts, type ServerSlot } from './server-routing';
 import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
 
@@ -28,6 +29,11 @@ export interface ClaimRequest {
   leaseMs: number;
   /** Forward leg only: keep the jobs at the LLM within this many (0: no limit). */
   maxInFlight: number;
+  /**
+   * Forward leg only: the LLM servers available now. With more than one, or one with a capacity, each claimed job is
+   * given its server here, under the same lock as the counts, so every server's capacity holds across replicas.
+   */
+  servers?: ServerSlot[];
 }
 
 /** How long the answer to "does any client have a cap of its own" is trusted (a change applies within it). */
@@ -47,7 +53,9 @@ export class ClaimsRepository {
    * in progress (from idx_jobs_forwarding, which holds at most the jobs at the LLM).
    */
   readonly clientTurnsSql: string;
-  private readonly claimByIdSql: (count: number) => string;
+  private readonly claimByIdSql: (count: number, routed: boolean) => string;
+  /** The jobs at each LLM server (public for plan checks). */
+  readonly serverLoadSql: string;
   private clientCaps = { at: 0, any: false };
 
   constructor(private readonly sql: SqlExecutor) {
@@ -59,18 +67,26 @@ export class ClaimsRepository {
     };
     this.clientTurnsSql = clientLoadSql(dialect);
     const now = dialect.nowMs;
-    this.claimByIdSql = (count) =>
+    this.serverLoadSql = serverLoadSql(dialect);
+    const slots = (count: number) => Array(count).fill('?').join(', ');
+    this.claimByIdSql = (count, routed) =>
       `UPDATE jobs SET lease_token = ?, lease_expires_at = ${now} + ?, forward_attempts = forward_attempts + 1, ` +
-      `updated_at = ${now} WHERE id IN (${Array(count).fill('?').join(', ')}) AND status = 'queued' ` +
+      `updated_at = ${now}${routed ? `, llm_server = CASE id ${'WHEN ? THEN ? '.repeat(count)}END` : ''} ` +
+      `WHERE id IN (${slots(count)}) AND status = 'queued' ` +
       `AND (lease_token IS NULL OR lease_expires_at <= ${now}) RETURNING id`;
   }
 
   /** The jobs now leased to `request.lease`, with their leg counter already incremented. */
   async claim(leg: AttemptLeg, request: ClaimRequest): Promise<Job[]> {
-    const ids =
-      leg === 'forward' && (request.maxInFlight > 0 || (this.freshClientCap() ?? (await this.anyClientCap())))
-        ? await this.claimForwardWithin(request)
-        : await this.claimIds(leg, request, (sql, params) => this.sql.execute(sql, params));
+    if (leg === 'forward' && request.servers?.length === 0) return [];
+    const limited =
+      leg === 'forward' &&
+      (request.maxInFlight > 0 ||
+        routingCounts(request.servers ?? []) ||
+        (this.freshClientCap() ?? (await this.anyClientCap())));
+    const ids = limited
+      ? await this.claimForwardWithin(request)
+      : await this.claimIds(leg, request, (sql, params) => this.sql.execute(sql, params));
     if (ids.length === 0) return [];
     const jobs = await this.sql.repository(Job).findBy({ id: In(ids), leaseToken: request.lease });
     // Started in this order: with no limit every due job goes at once, and priority only orders the batch.
@@ -91,7 +107,14 @@ export class ClaimsRepository {
     const within = async (execute: Execute): Promise<string[]> => {
       const clients = await this.turnState(execute);
       const inFlight = clients.reduce((sum, client) => sum + client.inFlight, 0);
-      const slots = Math.min(request.limit, request.maxInFlight > 0 ? request.maxInFlight - inFlight : request.limit);
+      const servers = request.servers ?? [];
+      const routed = routingCounts(servers);
+      const atServer = routed ? await this.atServers(execute) : new Map<string, number>();
+      const slots = Math.min(
+        request.limit,
+        request.maxInFlight > 0 ? request.maxInFlight - inFlight : request.limit,
+        routed ? roomAt(servers, atServer) : request.limit,
+      );
       if (slots <= 0) return [];
       const candidates = await this.dueByClient(execute, clients, slots);
       for (const client of clients) client.due = candidates.get(client.clientId)?.length ?? 0;
@@ -105,8 +128,54 @@ export class ClaimsRepository {
         );
       }
       if (ids.length === 0) return [];
-      const { records } = await execute(this.claimByIdSql(ids.length), [request.lease, request.leaseMs, ...ids]);
+      // Each job's server, spreading by jobs-at-it over weight; the slots above never exceed their room.
+      const picked = new Map<string, number>();
+      const routes = routed ? ids.map((id) => [id, pickServer(servers, atServer, picked)!]) : [];
+      const { records } = await execute(this.claimByIdSql(ids.length, routed), [
+        request.lease,
+        request.leaseMs,
+        ...routes.flat(),
+        ...ids,
+      ]);
       return records.map((row) => row.id as string);
+    };
+    if (!this.sql.dialect.postgres) return within((sql, params) => this.sql.execute(sql, params));
+    return this.sql.transaction(async (execute) => {
+      await execute('SELECT pg_advisory_xact_lock(?)', [FORWARD_CAPACITY_LOCK_KEY]);
+      return within(execute);
+    });
+  }
+
+  /** The jobs at each LLM server now. */
+  private async atServers(execute: Execute): Promise<Map<string, number>> {
+    const { records } = await execute(this.serverLoadSql, []);
+    return new Map(
+      records.filter((row) => row.llm_server !== null).map((row) => [String(row.llm_server), Number(row.at_server)]),
+    );
+  }
+
+  /**
+   * Failover within one attempt: moves a claimed forward to the first of `candidates` (the available servers it has
+   * not tried) with room, as a new attempt (forward_attempts + 1) with a fresh lease, under the claims' lock so the
+   * capacities hold. The server's name, or null when none has room or the claim is no longer this lease's.
+   */
+  async moveForward(
+    jobId: string,
+    lease: string,
+    leaseMs: number,
+    candidates: readonly ServerSlot[],
+  ): Promise<string | null> {
+    const now = this.sql.dialect.nowMs;
+    const within = async (execute: Execute): Promise<string | null> => {
+      const atServer = await this.atServers(execute);
+      const chosen = pickServer(candidates, atServer);
+      if (chosen === null) return null;
+      const { records } = await execute(
+        `UPDATE jobs SET llm_server = ?, forward_attempts = forward_attempts + 1, lease_expires_at = ${now} + ?, ` +
+          `updated_at = ${now} WHERE id = ? AND lease_token = ? AND status = 'queued' RETURNING id`,
+        [chosen, leaseMs, jobId, lease],
+      );
+      return records.length > 0 ? chosen : null;
     };
     if (!this.sql.dialect.postgres) return within((sql, params) => this.sql.execute(sql, params));
     return this.sql.transaction(async (execute) => {

@@ -42,6 +42,18 @@ export function clientLoadSql(dialect: Dialect): string {
   );
 }
 
+/**
+ * The jobs at each LLM server: processing there (idx_jobs_llm_processing) or with a forward to it in progress
+ * (idx_jobs_forwarding), both partial indexes holding at most the jobs at the LLM; one statement, one snapshot.
+ */
+export function serverLoadSql(dialect: Dialect): string {
+  const processing = `SELECT llm_server FROM ${dialect.indexedBy('jobs', 'idx_jobs_llm_processing')} WHERE status = 'processing'`;
+  const forwarding =
+    `SELECT llm_server FROM ${dialect.indexedBy('jobs', 'idx_jobs_forwarding')} WHERE status = 'queued' ` +
+    `AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs}`;
+  return `SELECT llm_server, COUNT(*) AS at_server FROM (${processing} UNION ALL ${forwarding}) AS at_llm GROUP BY llm_server`;
+}
+
 /** One client's jobs waiting for their forward and at the LLM. */
 export interface ClientLoad {
   clientId: string;
@@ -66,6 +78,7 @@ export class JobLoadRepository {
   readonly clientCountsSql = 'SELECT status, job_count AS count FROM job_counts WHERE client_id = ?';
   private readonly queuedSql = `SELECT (${statusCountSql('queued')}) AS queued`;
   readonly clientLoadSql: string;
+  readonly serverLoadSql: string;
   readonly clientQueuedSql = "SELECT job_count FROM job_counts WHERE client_id = ? AND status = 'queued'";
   private readonly oldestSql: string;
   readonly clientOldestSql: string;
@@ -73,6 +86,7 @@ export class JobLoadRepository {
   constructor(private readonly sql: SqlExecutor) {
     const dialect = sql.dialect;
     this.clientLoadSql = clientLoadSql(dialect);
+    this.serverLoadSql = serverLoadSql(dialect);
     // The oldest pending job: the first entry of idx_jobs_status_created for each active status.
     const oldest = ACTIVE_STATUSES.map(
       (status) => `SELECT MIN(created_at) AS oldest FROM jobs WHERE status = '${status}'`,
@@ -118,6 +132,14 @@ export class JobLoadRepository {
         inFlight: Number(row.processing) + forwarding,
       };
     });
+  }
+
+  /** The jobs at each LLM server (by name; a job claimed before its server was chosen counts under none). */
+  async serverLoads(): Promise<Map<string, number>> {
+    const { records } = await this.sql.execute(this.serverLoadSql, []);
+    return new Map(
+      records.filter((row) => row.llm_server !== null).map((row) => [String(row.llm_server), Number(row.at_server)]),
+    );
   }
 
   /** One client's jobs waiting for their forward: one counter row. */

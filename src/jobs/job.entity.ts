@@ -22,6 +22,7 @@ export interface JobError {
 @Index('idx_jobs_client_created', ['clientId', 'createdAt', 'id'])
 @Index('idx_jobs_client_status_created', ['clientId', 'status', 'createdAt', 'id'])
 @Index('idx_jobs_client_change', ['clientId', 'changeSeq', 'id'])
+@Index('idx_jobs_llm_processing', ['llmServer'], { where: "status = 'processing'" })
 @Index('idx_jobs_client_due', ['clientId', 'priority', 'nextAttemptAt'], { where: "status = 'queued'" })
 @Index('idx_jobs_forwarding', ['leaseExpiresAt'], { where: "status = 'queued' AND lease_token IS NOT NULL" })
 export class Job {
@@ -57,6 +58,10 @@ export class Job {
 
   @Column({ type: 'varchar', length: 20 })
   status: JobStatus;
+
+  /** The LLM server of its latest forward (chosen when the forward was claimed); null before any. */
+  @Column({ name: 'llm_server', type: 'varchar', length: 64, nullable: true })
+  llmServer: string | null;
 
   /** The order of its forward among its client's waiting jobs: 0 high, 1 normal, 2 low (see job-priority.ts). */
   @Column({ type: 'smallint', default: 1 })

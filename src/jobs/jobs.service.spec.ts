@@ -70,11 +70,13 @@ describe('JobsService on SQLite', () => {
     it('addCallbackToken appends hashes while the claim holds, and not after', async () => {
       const id = await db.submit();
       const claim = await claimOne('forward');
-      expect(await db.jobs.addCallbackToken(claim, 'h1')).toBe(true);
-      expect(await db.jobs.addCallbackToken(claim, 'h2')).toBe(true);
+      expect(await db.jobs.addCallbackToken(claim, 'h1', 'gpu-a')).toBe(true);
+      expect(await db.jobs.addCallbackToken(claim, 'h2', 'gpu-b')).toBe(true);
       expect((await db.row(id)).callbackTokenHashes).toBe('h1,h2');
+      // The server of its latest forward.
+      expect((await db.row(id)).llmServer).toBe('gpu-b');
       await db.jobs.releaseAll([claim]);
-      expect(await db.jobs.addCallbackToken(claim, 'h3')).toBe(false);
+      expect(await db.jobs.addCallbackToken(claim, 'h3', 'gpu-a')).toBe(false);
       expect((await db.row(id)).callbackTokenHashes).toBe('h1,h2');
     });
 
@@ -250,7 +252,7 @@ describe('JobsService on SQLite', () => {
       const seen = [(await db.row(id)).changeSeq];
       const claim = await claimOne('forward');
       expect((await db.row(id)).changeSeq).toBe(seen[0]);
-      await db.jobs.addCallbackToken(claim, 'h');
+      await db.jobs.addCallbackToken(claim, 'h', 'default');
       expect((await db.row(id)).changeSeq).toBe(seen[0]);
       await db.jobs.markProcessing(claim, 60_000);
       seen.push((await db.row(id)).changeSeq);

@@ -4,6 +4,7 @@ import { JobNotFoundError } from '../common/domain-errors';
 import { type Changes, DbValue } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { ClaimsRepository } from './claims.repository';
+import type { ServerSlot } from './server-routing';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job } from './job.entity';
 import { failureOutcome, INVALID_RESULT_MESSAGE, type JobOutcome } from './job-outcome';
@@ -52,10 +53,16 @@ export class JobsService {
    * (writes are fenced by job id and lease together). A forward claim keeps the jobs at the LLM within `maxInFlight`
    * (0: no limit).
    */
-  async claimDue(leg: AttemptLeg, limit: number, leaseMs: number, maxInFlight = 0): Promise<ClaimedJob[]> {
+  async claimDue(
+    leg: AttemptLeg,
+    limit: number,
+    leaseMs: number,
+    maxInFlight = 0,
+    servers?: ServerSlot[],
+  ): Promise<ClaimedJob[]> {
     const lease = randomUUID();
     const leaseDeadline = Date.now() + leaseMs;
-    const jobs = await this.claims.claim(leg, { lease, limit, leaseMs: Math.round(leaseMs), maxInFlight });
+    const jobs = await this.claims.claim(leg, { lease, limit, leaseMs: Math.round(leaseMs), maxInFlight, servers });
     return jobs.map((job) => claimOf(job, lease, leg, leaseDeadline));
   }
 
@@ -92,11 +99,29 @@ export class JobsService {
   }
 
   /** Remembers the hash of a freshly issued callback credential before the forward carrying it is sent. */
-  async addCallbackToken(claim: ClaimedJob, tokenHash: string): Promise<boolean> {
+  async addCallbackToken(claim: ClaimedJob, tokenHash: string, llmServer: string): Promise<boolean> {
     const joined = claim.job.callbackTokenHashes ? `${claim.job.callbackTokenHashes},${tokenHash}` : tokenHash;
-    const ok = await this.fenced(claim, ['queued'], { callbackTokenHashes: joined });
-    if (ok) claim.job.callbackTokenHashes = joined;
+    const ok = await this.fenced(claim, ['queued'], { callbackTokenHashes: joined, llmServer });
+    if (ok) {
+      claim.job.callbackTokenHashes = joined;
+      claim.job.llmServer = llmServer;
+    }
     return ok;
+  }
+
+  /**
+   * Failover: the claimed forward moves to the first of `candidates` with room, as a new attempt under a renewed
+   * lease. The server's name, or null (none has room, or the claim is no longer this lease's).
+   */
+  async moveForward(claim: ClaimedJob, candidates: ServerSlot[], leaseMs: number): Promise<string | null> {
+    const moved = await this.claims.moveForward(claim.job.id, claim.lease, Math.round(leaseMs), candidates);
+    if (moved === null) return null;
+    claim.job.llmServer = moved;
+    claim.job.forwardAttempts += 1;
+    claim.attemptNo += 1;
+    claim.attemptInRound += 1;
+    claim.leaseDeadline = Date.now() + leaseMs;
+    return moved;
   }
 
   /** The LLM accepted the forward: wait for its callback until the deadline. */

@@ -39,7 +39,10 @@ export class LlmCallbackService {
    * The callback path past the credential check, shared with the developer's simulation endpoint. A successful
    * result is checked against RESULT_SCHEMA first; a failure report is not (it has no result to check).
    */
-  private async recordResult(job: Pick<Job, 'id' | 'clientId'>, callback: LlmCallbackDto): Promise<CallbackAckDto> {
+  private async recordResult(
+    job: Pick<Job, 'id' | 'clientId' | 'llmServer'>,
+    callback: LlmCallbackDto,
+  ): Promise<CallbackAckDto> {
     const jobId = job.id;
     const outcome = toOutcome(callback);
     const problems = this.contract.problemsOf(callback);
@@ -57,7 +60,7 @@ export class LlmCallbackService {
    * call is a repeat like any other.
    */
   private async rejectResult(
-    job: Pick<Job, 'id' | 'clientId'>,
+    job: Pick<Job, 'id' | 'clientId' | 'llmServer'>,
     outcome: JobOutcome,
     problems: string[],
   ): Promise<CallbackAckDto> {

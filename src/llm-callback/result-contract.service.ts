@@ -36,7 +36,7 @@ export class ResultContractService {
    * into its timeline (up to MAX_RECORDED_REJECTIONS rows). Returns the count, or null when the job is not waiting
    * (its outcome is known, or there is no such job).
    */
-  async recordRejection(job: Pick<Job, 'id' | 'clientId'>, problems: string[]): Promise<number | null> {
+  async recordRejection(job: Pick<Job, 'id' | 'clientId' | 'llmServer'>, problems: string[]): Promise<number | null> {
     const jobId = job.id;
     const description = clip(problems.join('; '), MAX_REJECTION_LENGTH);
     const rejections = await this.jobs.recordRejectedResult(jobId, description);
@@ -48,6 +48,7 @@ export class ResultContractService {
       attemptNo: rejections,
       round: null,
       target: `/v1/llm/callback/${jobId}`,
+      llmServer: job.llmServer,
       statusCode: 422,
       outcome: 'rejected',
       error: clip(description, MAX_ATTEMPT_ERROR_LENGTH),

@@ -8,13 +8,17 @@ import { AttemptLogService } from '../scheduler/attempt-log.service';
 import { attemptRecord, judgeLlmAnswer, retryAfterFailure } from '../scheduler/attempt-result';
 import type { LegRunner } from '../scheduler/leg-runner';
 import type { OutboundResponse } from '../scheduler/outbound-http';
+import { AttemptsRepository } from '../jobs/attempts.repository';
+import { LlmFleet } from './llm-fleet';
 import { LlmServerClient } from './llm-server.client';
+import type { ServerState } from './server-state';
 
 /**
- * The cancel leg: tells the LLM (LLM_CANCEL_PATH) that a job it may be working on was cancelled, so it can stop
- * spending GPU time on it. Best effort, retried with the forward's policy; any final answer (2xx, or a 4xx such as
- * 404 for a job the LLM never saw) ends it. Each attempt is in the job's timeline. Without LLM_CANCEL_PATH no notice
- * is ever due, and the leg is not run at all (llm-server.module.ts).
+ * The cancel leg: tells the LLM servers that may hold a cancelled job (the one of its latest forward, and every
+ * other it was sent to) at their cancel path, so they can stop spending GPU time on it. Best effort, retried with the
+ * forward's policy while any of them answers retryably; final answers (2xx, or a 4xx such as 404 for a job a server
+ * never saw) end it. Each notice is in the job's timeline, naming its server. Without a cancel path on any server no
+ * notice is ever due, and the leg is not run at all (llm-server.module.ts).
  */
 @Injectable()
 export class CancelNoticeService implements LegRunner {
@@ -26,9 +30,11 @@ export class CancelNoticeService implements LegRunner {
     private readonly jobs: JobsService,
     private readonly attempts: AttemptLogService,
     private readonly llm: LlmServerClient,
+    private readonly fleet: LlmFleet,
+    private readonly history: AttemptsRepository,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
-    this.enabled = config.llmCancelPath !== null;
+    this.enabled = config.llmServers.some((server) => server.cancelPath !== null);
   }
 
   /**
@@ -45,21 +51,43 @@ export class CancelNoticeService implements LegRunner {
   }
 
   async attempt(claim: ClaimedJob): Promise<void> {
-    const target = this.llm.cancelTarget(claim.job.id);
+    const notices = (await this.serversHolding(claim.job))
+      .map((server) => ({ server, target: this.llm.cancelTarget(server, claim.job.id) }))
+      .filter((notice): notice is { server: ServerState; target: string } => notice.target !== null);
     const startedAt = Date.now();
-    const response = await this.llm.cancel(claim.job, target);
-    const outcome = await retryWhileUnavailable(() => this.settle(claim, response), claim.leaseDeadline);
-    const record = attemptRecord('cancel', claim, target, response, outcome, startedAt);
-    await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+    const responses = await Promise.all(
+      notices.map((notice) => this.llm.cancel(claim.job, notice.server, notice.target)),
+    );
+    const retryable = responses.find((response) => judgeLlmAnswer(response) === 'retryable');
+    const outcome = await retryWhileUnavailable(() => this.settle(claim, retryable, responses), claim.leaseDeadline);
+    for (const [index, { server, target }] of notices.entries()) {
+      const own = judgeLlmAnswer(responses[index]);
+      const each: AttemptOutcome =
+        outcome === 'stale' ? 'stale' : own === 'success' ? 'success' : own === 'retryable' ? outcome : 'failed';
+      const record = attemptRecord('cancel', claim, target, responses[index], each, startedAt, server.name);
+      await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+    }
   }
 
-  private async settle(claim: ClaimedJob, response: OutboundResponse): Promise<AttemptOutcome> {
-    const verdict = judgeLlmAnswer(response);
-    if (verdict === 'retryable') {
-      const decision = retryAfterFailure(claim, response, this.config.forward, this.config.retryAfterMaxSeconds);
+  /** The server of its latest forward and every other server a forward of it went to (it may hold it too). */
+  private async serversHolding(job: Job): Promise<ServerState[]> {
+    const names = new Set(await this.history.forwardServers(job.id));
+    if (job.llmServer) names.add(job.llmServer);
+    return [...names].flatMap((name) => this.fleet.server(name) ?? []);
+  }
+
+  private async settle(
+    claim: ClaimedJob,
+    retryable: OutboundResponse | undefined,
+    responses: OutboundResponse[],
+  ): Promise<AttemptOutcome> {
+    if (retryable) {
+      const decision = retryAfterFailure(claim, retryable, this.config.forward, this.config.retryAfterMaxSeconds);
       if (decision.retry) return (await this.jobs.scheduleRetry(claim, decision.delayMs)) ? 'retry' : 'stale';
     }
     if (!(await this.jobs.cancelNoticeDone(claim))) return 'stale';
-    return verdict === 'success' ? 'success' : 'failed';
+    return responses.length > 0 && responses.every((response) => judgeLlmAnswer(response) === 'success')
+      ? 'success'
+      : 'failed';
   }
 }

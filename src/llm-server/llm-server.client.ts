@@ -4,12 +4,12 @@ import { PublicUrls } from '../config/public-urls';
 import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, trustedAgents } from '../scheduler/http-agents';
 import { OutboundResponse, postJson } from '../scheduler/outbound-http';
-import { LlmPace } from './llm-pace';
+import { LlmFleet } from './llm-fleet';
+import type { ServerState } from './server-state';
 
-/** Where the built-in simulated LLM listens inside this process when LLM_API_URL is unset. */
-export const SIMULATED_LLM_PREFIX = '/simulated-llm';
+export { SIMULATED_LLM_PREFIX } from './llm-fleet';
 
-/** Sends review jobs and cancel notices to the LLM server, and learns its pace from every answer to a forward. */
+/** Sends review jobs and cancel notices to the LLM servers. */
 @Injectable()
 export class LlmServerClient {
   private readonly agents: AgentPair = trustedAgents();
@@ -17,44 +17,33 @@ export class LlmServerClient {
   constructor(
     @Inject(CONFIG) private readonly config: RelayConfig,
     private readonly urls: PublicUrls,
-    readonly pace: LlmPace,
+    readonly fleet: LlmFleet,
   ) {}
 
-  /** The forward URL without query, as shown in the job's timeline. */
-  target(): string {
-    return `${this.base()}${this.config.llmForwardPath}`;
+  /** A server's forward URL without query, as shown in the job's timeline. */
+  target(server: ServerState): string {
+    return `${this.fleet.baseUrl(server)}${server.config.forwardPath}`;
   }
 
-  private base(): string {
-    const base = this.config.llmApiUrl ?? `${this.urls.loopbackBaseUrl()}${SIMULATED_LLM_PREFIX}`;
-    return base.replace(/\/+$/, '');
+  /** Where a cancellation goes on `server` (its cancel path, `{job_id}` filled in); null when it takes none. */
+  cancelTarget(server: ServerState, jobId: string): string | null {
+    const path = server.config.cancelPath;
+    if (path === null) return null;
+    return `${this.fleet.baseUrl(server)}${path.replaceAll('{job_id}', encodeURIComponent(jobId))}`;
   }
 
-  private headers(): Record<string, string> {
-    const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
-    if (this.config.llmApiKey) headers.authorization = `Bearer ${this.config.llmApiKey}`;
-    return headers;
-  }
-
-  /** Where a cancellation is sent (LLM_CANCEL_PATH, `{job_id}` filled in); only asked when it is configured. */
-  cancelTarget(jobId: string): string {
-    const path = this.config.llmCancelPath;
-    if (path === null) throw new Error('a cancel notice is being sent without LLM_CANCEL_PATH');
-    return `${this.base()}${path.replaceAll('{job_id}', encodeURIComponent(jobId))}`;
-  }
-
-  /** Tells the LLM at `target` (see cancelTarget) to stop working on a cancelled job. */
-  cancel(job: Job, target: string): Promise<OutboundResponse> {
+  /** Tells the LLM server at `target` (see cancelTarget) to stop working on a cancelled job. */
+  cancel(job: Job, server: ServerState, target: string): Promise<OutboundResponse> {
     return postJson({
       url: target,
       body: JSON.stringify({ job_id: job.id, submission_id: job.submissionId }),
-      headers: this.headers(),
+      headers: headersFor(server),
       deadlineMs: this.config.outboundTimeoutMs,
       agents: this.agents,
     });
   }
 
-  async forward(job: Job, callbackToken: string): Promise<OutboundResponse> {
+  async forward(job: Job, callbackToken: string, server: ServerState): Promise<OutboundResponse> {
     const body = {
       job_id: job.id,
       submission_id: job.submissionId,
@@ -64,19 +53,25 @@ export class LlmServerClient {
       callback_url: this.urls.callbackUrl(job.id, callbackToken),
       callback_token: callbackToken,
     };
-    const response = await postJson({
-      url: this.target(),
+    server.sending();
+    return postJson({
+      url: this.target(server),
       body: JSON.stringify(body),
-      headers: this.headers(),
+      headers: headersFor(server),
       deadlineMs: this.config.outboundTimeoutMs,
       agents: this.agents,
     });
-    this.pace.observe(response);
-    return response;
   }
 
   /** Ends every connection, cutting off the requests still in flight (the scheduler's cutOff, after its drain). */
   cutOff(): void {
     destroyAgents(this.agents);
   }
+}
+
+/** The headers every request to a server carries: its key (its api_key_env's, else LLM_API_KEY) as a bearer. */
+export function headersFor(server: ServerState): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
+  if (server.config.apiKey) headers.authorization = `Bearer ${server.config.apiKey}`;
+  return headers;
 }

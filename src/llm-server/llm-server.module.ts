@@ -5,14 +5,17 @@ import { SchedulerModule } from '../scheduler/scheduler.module';
 import { WorkScheduler } from '../scheduler/work.scheduler';
 import { CancelNoticeService } from './cancel-notice.service';
 import { ForwardService } from './forward.service';
-import { LlmPace } from './llm-pace';
+import { LlmFleet } from './llm-fleet';
 import { LlmServerClient } from './llm-server.client';
 
-/** The legs to the LLM server: forwards (paced by the LLM's 429/503) and cancel notices, and its HTTP client. */
+/**
+ * The legs to the LLM servers: forwards (routed, failed over, paced per server) and cancel notices; the fleet's state
+ * and the HTTP client.
+ */
 @Module({
   imports: [JobsModule, SchedulerModule, MetricsModule],
-  providers: [ForwardService, CancelNoticeService, LlmServerClient, LlmPace],
-  exports: [CancelNoticeService],
+  providers: [ForwardService, CancelNoticeService, LlmServerClient, LlmFleet],
+  exports: [CancelNoticeService, LlmFleet],
 })
 export class LlmServerModule implements OnModuleInit {
   constructor(

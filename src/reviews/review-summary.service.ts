@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CONFIG, type RelayConfig } from '../config/config';
 import { AttemptsRepository } from '../jobs/attempts.repository';
+import { LlmFleet } from '../llm-server/llm-fleet';
 import { type ClientLoad, JobLoadRepository } from '../jobs/job-load.repository';
 import type { JobStatus } from '../jobs/job-status';
 import {
@@ -22,6 +23,8 @@ export interface JobSummary {
   llmInFlight: number;
   /** Per client (the one asked for, or every client): jobs waiting for their forward and at the LLM. */
   clients: ClientLoad[];
+  /** The LLM servers: state as this replica sees it, jobs at each, capacity. */
+  llmServers: Awaited<ReturnType<LlmFleet['describe']>>;
   /** Seconds; null when no job is pending. */
   oldestPendingAgeSeconds: number | null;
   minutes: MinuteBucket[];
@@ -48,6 +51,7 @@ export class ReviewSummaryService {
   constructor(
     private readonly load: JobLoadRepository,
     private readonly attempts: AttemptsRepository,
+    private readonly fleet: LlmFleet,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
     this.insertLagMs = config.outboundTimeoutMs + config.leaseMarginMs + 60_000;
@@ -55,10 +59,11 @@ export class ReviewSummaryService {
 
   /** Every client's jobs and deliveries, or one client's; the LLM's figures are always the relay's. */
   async read(clientId?: string): Promise<JobSummary> {
-    const [counts, load, clients, age, recent] = await Promise.all([
+    const [counts, load, clients, servers, age, recent] = await Promise.all([
       this.load.statusCounts(clientId),
       this.load.llmLoad(),
       this.load.clientLoads(),
+      this.fleet.describe(),
       this.load.oldestPendingAgeMs(clientId),
       this.recentAttempts(clientId),
     ]);
@@ -66,6 +71,7 @@ export class ReviewSummaryService {
       counts,
       llmWaiting: Math.max(0, load.queued - load.forwarding),
       llmInFlight: load.forwarding + load.processing,
+      llmServers: servers,
       clients: clients.filter((client) => clientId === undefined || client.clientId === clientId),
       oldestPendingAgeSeconds: age === null ? null : Math.max(0, age / 1000),
       minutes: bucketDeliveriesPerMinute(recent.attempts, recent.now),

@@ -40,8 +40,10 @@ export function attemptRecord(
   response: OutboundResponse,
   outcome: AttemptOutcome,
   startedAt: number,
+  llmServer: string | null = null,
 ): NewAttempt {
   return {
+    llmServer,
     jobId: claim.job.id,
     clientId: claim.job.clientId,
     leg,
@@ -58,7 +60,8 @@ export function attemptRecord(
 
 /** One log line per attempt; carries no URL, token or body. */
 export function describeAttempt(record: NewAttempt): string {
-  const round = record.round === null ? '' : ` round=${record.round}`;
+  const round =
+    (record.round === null ? '' : ` round=${record.round}`) + (record.llmServer ? ` server=${record.llmServer}` : '');
   const error = record.error ? ` error="${record.error}"` : '';
   return `${record.leg} job=${record.jobId} attempt=${record.attemptNo} status=${record.statusCode ?? '-'} outcome=${record.outcome} ms=${record.durationMs}${round}${error}`;
 }

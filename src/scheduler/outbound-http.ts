@@ -10,6 +10,8 @@ export interface OutboundResponse {
 }
 
 export interface OutboundRequest {
+  /** POST (the default) with the JSON body, or GET without one. */
+  method?: 'POST' | 'GET';
   url: string;
   body: string;
   headers: Record<string, string>;
@@ -43,13 +45,16 @@ export function postJson(request: OutboundRequest): Promise<OutboundResponse> {
       const url = new URL(request.url);
       const secure = url.protocol === 'https:';
       const outgoing = (secure ? https : http).request(url, {
-        method: 'POST',
+        method: request.method ?? 'POST',
         agent: secure ? request.agents.https : request.agents.http,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(request.body),
-          ...request.headers,
-        },
+        headers:
+          request.method === 'GET'
+            ? request.headers
+            : {
+                'content-type': 'application/json',
+                'content-length': Buffer.byteLength(request.body),
+                ...request.headers,
+              },
         signal: AbortSignal.timeout(request.deadlineMs),
       });
       outgoing.on('response', (answer) => {
@@ -62,11 +67,22 @@ export function postJson(request: OutboundRequest): Promise<OutboundResponse> {
         discard(answer);
       });
       outgoing.on('error', fail);
-      outgoing.end(request.body);
+      outgoing.end(request.method === 'GET' ? undefined : request.body);
     } catch (error) {
       fail(error);
     }
   });
+}
+
+/** A GET under the same rules (a health probe): its status, or null when no answer came within the deadline. */
+export async function getStatus(
+  url: string,
+  deadlineMs: number,
+  agents: OutboundRequest['agents'],
+  headers: Record<string, string> = {},
+): Promise<number | null> {
+  const response = await postJson({ method: 'GET', url, body: '', headers, deadlineMs, agents });
+  return response.statusCode;
 }
 
 function discard(answer: http.IncomingMessage): void {

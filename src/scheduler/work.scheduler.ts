@@ -144,7 +144,13 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
       const budget = this.config.workerConcurrency - this.inFlight.size;
       if (budget <= 0 || this.signal.isDraining) return;
       if (this.paused(runner)) continue;
-      const claims = await this.jobs.claimDue(runner.leg, budget, leaseMs, runner.maxInFlight ?? 0);
+      const claims = await this.jobs.claimDue(
+        runner.leg,
+        budget,
+        leaseMs,
+        runner.maxInFlight ?? 0,
+        runner.claimServers?.(),
+      );
       for (const claim of claims) this.launch(runner, claim);
     }
   }

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import type { JobSummary } from '../review-summary.service';
 
 /** Jobs in each status, every status present (0 when none). */
@@ -35,6 +36,17 @@ export class ClientLoadDto {
   in_flight: number;
 }
 
+export class LlmServerSummaryDto {
+  name: string;
+  /** As this replica sees it (circuits, pauses and health are learnt by each replica). */
+  @ApiProperty({ enum: ['closed', 'open', 'half-open', 'paused', 'unhealthy'] })
+  state: string;
+  /** Jobs at it: being forwarded to it or awaiting their callback, all replicas. */
+  in_flight: number;
+  /** Its capacity (0: no limit). */
+  max_in_flight: number;
+}
+
 export class ReviewSummaryDto {
   /** Jobs in each status (from the table of counts the database keeps up to date with every change). */
   counts: JobCountsDto;
@@ -44,6 +56,8 @@ export class ReviewSummaryDto {
   llm_in_flight: number;
   /** LLM_MAX_IN_FLIGHT (0: no limit). */
   llm_max_in_flight: number;
+  /** The LLM servers (one, `default`, unless LLM_SERVERS lists several). */
+  llm_servers: LlmServerSummaryDto[];
   /** Per client: the caller's own, or with an admin key every client's (or the one `client_id` names). */
   clients: ClientLoadDto[];
   /** Age in seconds of the oldest job not yet delivered, failed or cancelled; null when there is none. */
@@ -71,6 +85,12 @@ export class ReviewSummaryDto {
       llm_waiting: summary.llmWaiting,
       llm_in_flight: summary.llmInFlight,
       llm_max_in_flight: summary.llmMaxInFlight,
+      llm_servers: summary.llmServers.map((server) => ({
+        name: server.name,
+        state: server.state,
+        in_flight: server.inFlight,
+        max_in_flight: server.maxInFlight,
+      })),
       clients: summary.clients.map((client) => ({
         client_id: client.clientId,
         waiting: Math.max(0, client.waiting),

@@ -52,6 +52,8 @@ export class ReviewDto {
   /** The order of its forward among its client's waiting jobs. */
   @ApiProperty({ enum: PRIORITIES })
   priority: Priority;
+  /** The LLM server of its latest forward, kept after the job finishes; null before any forward. */
+  llm_server: string | null;
   /** Null until the LLM's result (or a failure) is known. */
   ok: boolean | null;
   /** The LLM's result exactly as it sent it (any JSON value); null until known, or when there is none. */
@@ -88,6 +90,7 @@ export class ReviewDto {
       student_id: job.studentId,
       status: job.status,
       priority: priorityName(job.priority),
+      llm_server: job.llmServer,
       ok: job.ok,
       result: job.result ?? null,
       error: job.errorCode ? { code: job.errorCode as JobErrorDto['code'], message: job.errorMessage ?? '' } : null,
@@ -148,6 +151,8 @@ export class AttemptDto {
    */
   outcome: 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
   error: string | null;
+  /** The LLM server a forward or cancel notice went to (or whose result a refused callback carried); null on deliveries. */
+  llm_server: string | null;
   duration_ms: number;
   started_at: string;
 
@@ -160,6 +165,7 @@ export class AttemptDto {
       status_code: attempt.statusCode,
       outcome: attempt.outcome,
       error: attempt.error,
+      llm_server: attempt.llmServer,
       duration_ms: attempt.durationMs,
       started_at: new Date(attempt.startedAt).toISOString(),
     };
