@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm run bench [-- --rounds 3 --seconds 10 --overload-seconds 30 --rss-jobs 100000 --delay 50 --only intake,cycle,overload,failing,rss]
-// (--only clients [--clients 1,20]: intake and the full cycle with keys issued to that many clients, spread evenly)
+// (--only clients [--clients 1,20]: intake and the full cycle with keys issued to that many clients, spread evenly;
+// --only servers [--servers 1,3]: the full cycle with that many LLM servers in LLM_SERVERS, all on the fake LLM)
 // (--only replicas [--replicas 1,2,3]: relays sharing one PostgreSQL; needs DATABASE_URL=postgres://…;
 // --only failing: deliveries to a refused port, retried without backoff: attempts/s and the relay's CPU)
 // Starts the built relay (dist/) on a fresh SQLite file, or on a fresh database of the PostgreSQL server that
@@ -24,6 +25,7 @@ const CONNECTIONS = Number(args.connections ?? 50);
 const OVERLOAD_DELAY_LIMIT_MS = Number(args['overload-delay-limit'] ?? 100);
 const ONLY = new Set((args.only ?? 'intake,cycle,overload,failing,rss').split(','));
 const CLIENT_COUNTS = (args.clients ?? '1,20').split(',').map(Number);
+const SERVER_COUNTS = (args.servers ?? '1,3').split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -201,6 +203,40 @@ async function clients(peers) {
       full_cycle_jobs_per_s: spread(runs.map((run) => run.cycle)),
       non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
       errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    };
+  }
+  return results;
+}
+
+/** The environment of a relay forwarding to `count` LLM servers (all the one fake LLM, under different names). */
+function fleetEnv(peers, count) {
+  const servers = Array.from({ length: count }, (_, i) => ({ name: `gpu-${i + 1}`, url: peers.llmUrl }));
+  return { LLM_API_URL: '', LLM_SERVERS: JSON.stringify(servers) };
+}
+
+/** Per server count: a burst at full intake, then the time until every accepted job is delivered. */
+async function servers(peers) {
+  const body = reviewBody(peers.receiverUrl);
+  const results = {};
+  for (const count of SERVER_COUNTS) {
+    const runs = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const relay = await startRelay(peers, fleetEnv(peers, count));
+      try {
+        await peers.reset();
+        const started = (await peers.stats()).now;
+        const burst = await load(relay.url, body);
+        const stats = await drained(peers, burst['2xx']);
+        const cycle = stats.deliveries / ((Math.max(...stats.deliveredAt) - started) / 1000);
+        runs.push({ intake: intakeFigures(burst).rps, cycle, non2xx: burst.non2xx });
+      } finally {
+        await relay.stop();
+      }
+    }
+    results[count] = {
+      intake_rps: spread(runs.map((run) => run.intake)),
+      full_cycle_jobs_per_s: spread(runs.map((run) => run.cycle)),
+      non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
     };
   }
   return results;
@@ -420,6 +456,7 @@ async function main() {
     if (ONLY.has('replicas')) results.replicas = await replicas(peers);
     if (ONLY.has('failing')) results.failing = await failingDeliveries(peers);
     if (ONLY.has('clients')) results.clients = await clients(peers);
+    if (ONLY.has('servers')) results.servers = await servers(peers);
   } finally {
     await peers.stop();
   }
@@ -482,6 +519,13 @@ function print(results) {
       [`${count} client(s): intake p99, issued keys`, r.issued_keys_p99_ms, 'ms', 1],
       [`${count} client(s): full cycle, issued keys`, r.full_cycle_jobs_per_s, 'jobs/s'],
       [`${count} client(s): answers other than 2xx, errors`, `${r.non2xx}, ${r.errors}`, ''],
+    );
+  }
+  for (const [count, r] of Object.entries(results.servers ?? {})) {
+    rows.push(
+      [`${count} LLM server(s): intake during the burst`, r.intake_rps, 'req/s'],
+      [`${count} LLM server(s): full cycle`, r.full_cycle_jobs_per_s, 'jobs/s'],
+      [`${count} LLM server(s): answers other than 2xx`, r.non2xx, ''],
     );
   }
   if (results.failing) {
