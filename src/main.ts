@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   stopGracefullyOn(['SIGTERM', 'SIGINT'], () => app.close());
   const port = await listenAndRun(app, config.port, config.host);
   new Logger('Relay').log(
-    `listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmApiUrl ? 'remote' : 'built-in simulation'})`,
+    `listening on ${config.host}:${port} (${config.database.kind}; LLM: ${config.llmServers.every((server) => server.url !== null) ? config.llmServers.map((server) => server.name).join(', ') : 'built-in simulation'})`,
   );
 }
 

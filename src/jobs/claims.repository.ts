@@ -157,19 +157,20 @@ export class ClaimsRepository {
   /**
    * Failover within one attempt: moves a claimed forward to the first of `candidates` (the available servers it has
    * not tried) with room, as a new attempt (forward_attempts + 1) with a fresh lease, under the claims' lock so the
-   * capacities hold. The server's name, or null when none has room or the claim is no longer this lease's.
+   * capacities hold. The server's name; `full` when every candidate is at its capacity; null when the claim is no
+   * longer this lease's.
    */
   async moveForward(
     jobId: string,
     lease: string,
     leaseMs: number,
     candidates: readonly ServerSlot[],
-  ): Promise<string | null> {
+  ): Promise<string | 'full' | null> {
     const now = this.sql.dialect.nowMs;
-    const within = async (execute: Execute): Promise<string | null> => {
+    const within = async (execute: Execute): Promise<string | 'full' | null> => {
       const atServer = await this.atServers(execute);
       const chosen = pickServer(candidates, atServer);
-      if (chosen === null) return null;
+      if (chosen === null) return 'full';
       const { records } = await execute(
         `UPDATE jobs SET llm_server = ?, forward_attempts = forward_attempts + 1, lease_expires_at = ${now} + ?, ` +
           `updated_at = ${now} WHERE id = ? AND lease_token = ? AND status = 'queued' RETURNING id`,

@@ -111,11 +111,12 @@ export class JobsService {
 
   /**
    * Failover: the claimed forward moves to the first of `candidates` with room, as a new attempt under a renewed
-   * lease. The server's name, or null (none has room, or the claim is no longer this lease's).
+   * lease. The server's name; `full` when every candidate is at its capacity; null when the claim is no longer this
+   * lease's.
    */
-  async moveForward(claim: ClaimedJob, candidates: ServerSlot[], leaseMs: number): Promise<string | null> {
+  async moveForward(claim: ClaimedJob, candidates: ServerSlot[], leaseMs: number): Promise<string | 'full' | null> {
     const moved = await this.claims.moveForward(claim.job.id, claim.lease, Math.round(leaseMs), candidates);
-    if (moved === null) return null;
+    if (moved === null || moved === 'full') return moved;
     claim.job.llmServer = moved;
     claim.job.forwardAttempts += 1;
     claim.attemptNo += 1;

@@ -73,6 +73,21 @@ export class ForwardService implements LegRunner {
       );
       tried.add(server.name);
       const next = verdict === 'retryable' ? await this.failover(claim, tried) : null;
+      if (next === 'full') {
+        // The other servers are up but full: not a failure of theirs. The job waits for the next free slot.
+        const requeued = await retryWhileUnavailable(() => this.jobs.scheduleRetry(claim, 0), claim.leaseDeadline);
+        const record = attemptRecord(
+          'forward',
+          claim,
+          this.llm.target(server),
+          response,
+          requeued ? 'retry' : 'stale',
+          startedAt,
+          server.name,
+        );
+        await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+        return false;
+      }
       if (next) {
         const record = attemptRecord(
           'forward',
@@ -112,17 +127,19 @@ export class ForwardService implements LegRunner {
 
   /**
    * Another available server not yet tried in this attempt, with room and retries left: the claim moves there as a
-   * new attempt. Returns the failed attempt's claim (for its timeline row) and the next server, or null.
+   * new attempt. Returns the failed attempt's claim (for its timeline row) and the next server; `full` when the
+   * others are available but at capacity; null when none is left to try.
    */
   private async failover(
     claim: ClaimedJob,
     tried: ReadonlySet<string>,
-  ): Promise<{ failed: ClaimedJob; server: ServerState } | null> {
+  ): Promise<{ failed: ClaimedJob; server: ServerState } | 'full' | null> {
     if (claim.attemptInRound > this.config.forward.maxRetries) return null;
     const candidates = this.fleet.available().filter((server) => !tried.has(server.name));
     if (candidates.length === 0) return null;
     const failed = { ...claim };
     const moved = await this.jobs.moveForward(claim, candidates.map(slotOf), this.leaseMs);
+    if (moved === 'full') return 'full';
     const server = this.fleet.server(moved);
     return server ? { failed, server } : null;
   }

@@ -68,12 +68,12 @@ export class SimulationController {
     return this.callbacks.simulateCallback(caller, jobId, { ok, result, error: body.error });
   }
 
-  /** The built-in LLM server used when LLM_API_URL is unset: accepts the job, calls back a moment later. */
+  /** The built-in LLM server used when no LLM server is configured: accepts the job, calls back a moment later. */
   @Post(`${SIMULATED_LLM_PREFIX.slice(1)}/*path`)
   @HttpCode(202)
   @ApiExcludeEndpoint()
   acceptForward(@Body() forward: SimulatedForwardDto): { accepted: boolean } {
-    if (this.config.llmApiUrl !== null) throw new SimulationDisabledError();
+    if (this.config.llmServers.every((server) => server.url !== null)) throw new SimulationDisabledError();
     this.simulatedLlm.scheduleCallback(forward.job_id, forward.callback_token);
     return { accepted: true };
   }

@@ -2,11 +2,21 @@ import { capacityLlm } from '../support/capacity-llm';
 import { closeAfterEach } from '../support/cleanup';
 import { FakeServer } from '../support/fake-server';
 import { allDelivered, startFleet, submitMany } from '../support/llm-fleet';
+import { describeLlmServers } from '../support/llm-servers-scenarios';
 import { createTestDatabase, postgresReachable } from '../support/postgres';
 
 (postgresReachable('the LLM-servers-on-replicas PostgreSQL suite') ? describe : describe.skip)(
-  'several LLM servers with two replicas on one PostgreSQL database',
+  'several LLM servers on PostgreSQL',
   () => {
+    describe('one relay', () => {
+      describeLlmServers({
+        database: async () => {
+          const database = await createTestDatabase();
+          return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
+        },
+      });
+    });
+
     const later = closeAfterEach();
 
     it('keeps each server within its capacity for both replicas together, and routes to both', async () => {
