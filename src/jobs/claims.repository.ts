@@ -6,7 +6,7 @@ import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
 import { type ClientTurns, takeTurns } from './fair-turns';
 import { clientLoadSql, serverLoadSql } from './job-load.repository';
-import { pickServer, roomAt, routingCounts, type ServerSlot } from './server-routing';
+import { type MoveOutcome, pickServer, roomAt, routingCounts, type ServerSlot } from './server-routing';
 import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
 
@@ -165,9 +165,9 @@ export class ClaimsRepository {
     lease: string,
     leaseMs: number,
     candidates: readonly ServerSlot[],
-  ): Promise<string | 'full' | null> {
+  ): Promise<MoveOutcome> {
     const now = this.sql.dialect.nowMs;
-    const within = async (execute: Execute): Promise<string | 'full' | null> => {
+    const within = async (execute: Execute): Promise<MoveOutcome> => {
       const atServer = await this.atServers(execute);
       const chosen = pickServer(candidates, atServer);
       if (chosen === null) return 'full';
@@ -176,7 +176,7 @@ export class ClaimsRepository {
           `updated_at = ${now} WHERE id = ? AND lease_token = ? AND status = 'queued' RETURNING id`,
         [chosen, leaseMs, jobId, lease],
       );
-      return records.length > 0 ? chosen : null;
+      return records.length > 0 ? { to: chosen } : null;
     };
     if (!this.sql.dialect.postgres) return within((sql, params) => this.sql.execute(sql, params));
     return this.sql.transaction(async (execute) => {

@@ -4,7 +4,7 @@ import { JobNotFoundError } from '../common/domain-errors';
 import { type Changes, DbValue } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { ClaimsRepository } from './claims.repository';
-import type { ServerSlot } from './server-routing';
+import type { MoveOutcome, ServerSlot } from './server-routing';
 import { type ClaimedJob, claimOf } from './claimed-job';
 import { Job } from './job.entity';
 import { failureOutcome, INVALID_RESULT_MESSAGE, type JobOutcome } from './job-outcome';
@@ -114,10 +114,10 @@ export class JobsService {
    * lease. The server's name; `full` when every candidate is at its capacity; null when the claim is no longer this
    * lease's.
    */
-  async moveForward(claim: ClaimedJob, candidates: ServerSlot[], leaseMs: number): Promise<string | 'full' | null> {
+  async moveForward(claim: ClaimedJob, candidates: ServerSlot[], leaseMs: number): Promise<MoveOutcome> {
     const moved = await this.claims.moveForward(claim.job.id, claim.lease, Math.round(leaseMs), candidates);
     if (moved === null || moved === 'full') return moved;
-    claim.job.llmServer = moved;
+    claim.job.llmServer = moved.to;
     claim.job.forwardAttempts += 1;
     claim.attemptNo += 1;
     claim.attemptInRound += 1;

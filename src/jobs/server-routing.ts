@@ -51,3 +51,6 @@ export function pickServer(
   picked.set(best.name, (picked.get(best.name) ?? 0) + 1);
   return best.name;
 }
+
+/** Where a failover went: a server, or nowhere because every candidate was full (null: the claim was lost). */
+export type MoveOutcome = { to: string } | 'full' | null;

@@ -140,7 +140,7 @@ export class ForwardService implements LegRunner {
     const failed = { ...claim };
     const moved = await this.jobs.moveForward(claim, candidates.map(slotOf), this.leaseMs);
     if (moved === 'full') return 'full';
-    const server = this.fleet.server(moved);
+    const server = this.fleet.server(moved?.to ?? null);
     return server ? { failed, server } : null;
   }
 
