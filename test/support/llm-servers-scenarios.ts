@@ -1,6 +1,7 @@
 import { capacityLlm } from './capacity-llm';
 import { closeAfterEach } from './cleanup';
 import { callingBackLlm, eventually, FakeServer } from './fake-server';
+import { HoldingLlm } from './holding-llm';
 import { allDelivered, BreakableServer, startFleet, submitMany } from './llm-fleet';
 
 export interface FleetTarget {
@@ -89,6 +90,36 @@ export function describeLlmServers(target: FleetTarget): void {
     const more = await submitMany(clients, 10, 'after');
     await allDelivered(stack, more);
     expect(more.filter((id) => bad.fake.for(id).length > 0).length).toBeGreaterThan(0);
+  });
+
+  it('a forward failing while the other server is up but full waits for its free slot, not for the backoff', async () => {
+    const bad = await BreakableServer.start(callingBackLlm());
+    later(() => bad.close());
+    const holding = new HoldingLlm();
+    const full = await fake(holding.handler);
+    const { stack, clients } = await startFleet(
+      [
+        { name: 'bad', url: bad.url },
+        { name: 'small', url: full.url, max_in_flight: 1 },
+      ],
+      later,
+      { ...(await databaseEnv()), FORWARD_BACKOFF_SECONDS: '60', LLM_SERVER_FAILURE_THRESHOLD: '3' },
+    );
+    const [first] = await submitMany(clients, 1, 'first');
+    await holding.waitHolding(1);
+    const [second] = await submitMany(clients, 1, 'second');
+    // It fails on bad (until bad's circuit opens) and finds small full: it waits queued, not 60 s.
+    await eventually(
+      async () => (await clients[0].job(second)).forward_attempts >= 2,
+      'a failed forward of the second',
+    );
+    expect((await clients[0].job(second)).status).toBe('queued');
+    const released = Date.now();
+    await holding.release(false);
+    await allDelivered(stack, [first]);
+    await eventually(() => holding.forwards.includes(second), 'the second at the small server once it has room');
+    expect(Date.now() - released).toBeLessThan(10_000);
+    expect((await clients[0].job(second)).llm_server).toBe('small');
   });
 
   it('pauses only the server that answered 429 with Retry-After: 30; the other carries every job meanwhile', async () => {
