@@ -138,3 +138,30 @@ describe("clients' keys and secrets never reach the logs", () => {
     expect(relay.output).not.toContain('SENTINEL');
   });
 });
+
+describe("each LLM server's key never reaches the logs", () => {
+  const dir = tempDir('relay-server-logs-');
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const stack = useLoopbackStack({ relay: false, llm: callingBackLlm() });
+
+  it('at the most verbose level: the key named by api_key_env is sent to its server, and logged nowhere', async () => {
+    const serverKey = 'gpu-key-SENTINEL-8';
+    const relay = await stack.startProcess({
+      DATABASE_URL: `sqlite:///${dir}/relay.db`,
+      LOG_LEVEL: 'verbose',
+      LLM_API_URL: '',
+      LLM_SERVERS: JSON.stringify([{ name: 'gpu', url: stack.llm.url, api_key_env: 'GPU_KEY' }]),
+      GPU_KEY: serverKey,
+    });
+    const jobId = await stack.clientFor(relay).submit();
+    await eventually(() => stack.web.for(jobId).length === 1, 'the delivery');
+    expect(stack.llm.for(jobId)[0].headers.authorization).toBe(`Bearer ${serverKey}`);
+    await eventually(
+      () => /forward job=\S+ attempt=1 status=202 outcome=success ms=\d+ server=gpu/.test(relay.output),
+      'the log line',
+    );
+    await relay.kill();
+    expect(relay.output).toContain('LLM: gpu');
+    expect(relay.output).not.toContain('SENTINEL');
+  });
+});
