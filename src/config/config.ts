@@ -53,6 +53,8 @@ export interface RelayConfig {
   forward: RetrySettings;
   retryAfterMaxSeconds: number;
   llmCallbackTimeoutSeconds: number;
+  /** Progress never moves a job's callback deadline past this long after its forward. */
+  llmJobMaxMs: number;
   outboundTimeoutMs: number;
   leaseMarginMs: number;
   schedulerIntervalMs: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     retryAfterMaxSeconds: r.number('RETRY_AFTER_MAX_SECONDS', 3600, 0, 86400),
     llmCallbackTimeoutSeconds: r.number('LLM_CALLBACK_TIMEOUT_SECONDS', 900, 0.01, 7 * 86400),
+    llmJobMaxMs: Math.round(r.number('LLM_JOB_MAX_SECONDS', 86_400, 1, 30 * 86_400) * 1000),
     outboundTimeoutMs: Math.round(r.number('OUTBOUND_TIMEOUT_SECONDS', 10, 0.05, 300) * 1000),
     leaseMarginMs: Math.round(r.number('LEASE_MARGIN_SECONDS', 20, 0.05, 300) * 1000),
     schedulerIntervalMs: r.int('SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),

@@ -23,6 +23,11 @@ export class PublicUrls {
     return `http://127.0.0.1:${this.boundPort()}`;
   }
 
+  /** Where the LLM server reports progress on a job (the same credential as its callback). */
+  progressUrl(jobId: string, token: string): string {
+    return `${this.publicBaseUrl()}/v1/llm/progress/${encodeURIComponent(jobId)}?token=${encodeURIComponent(token)}`;
+  }
+
   callbackUrl(jobId: string, token: string): string {
     return `${this.publicBaseUrl()}/v1/llm/callback/${encodeURIComponent(jobId)}?token=${encodeURIComponent(token)}`;
   }

@@ -19,6 +19,7 @@ import { LlmCapacity1797200000000 } from './migrations/1797200000000-llm-capacit
 import { Clients1797300000000 } from './migrations/1797300000000-clients';
 import { FairShare1797400000000 } from './migrations/1797400000000-fair-share';
 import { LlmServers1797500000000 } from './migrations/1797500000000-llm-servers';
+import { Progress1797600000000 } from './migrations/1797600000000-progress';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -36,6 +37,7 @@ export const MIGRATIONS = [
   Clients1797300000000,
   FairShare1797400000000,
   LlmServers1797500000000,
+  Progress1797600000000,
 ];
 
 /**

@@ -50,10 +50,14 @@ export class AttemptsRepository {
     return this.attempts.find({ where: { jobId }, order: { id: 'ASC' } });
   }
 
-  /** The LLM servers a forward of the job went to (its timeline's forward rows). */
+  /**
+   * The LLM servers that may hold the job: those a forward of it reached without a refusal (a 2xx, or no answer, which
+   * may hide an accepted job); a server that answered 429, 5xx or another error status did not take it.
+   */
   async forwardServers(jobId: string): Promise<string[]> {
     const { records } = await this.sql.execute(
-      "SELECT DISTINCT llm_server FROM delivery_attempts WHERE job_id = ? AND leg = 'forward' AND llm_server IS NOT NULL",
+      "SELECT DISTINCT llm_server FROM delivery_attempts WHERE job_id = ? AND leg = 'forward' AND llm_server IS NOT NULL " +
+        'AND (status_code IS NULL OR (status_code >= 200 AND status_code < 300))',
       [jobId],
     );
     return records.map((row) => String(row.llm_server));

@@ -54,6 +54,44 @@ export class JobWritesRepository {
     );
   }
 
+  /**
+   * A progress report of a processing job: its fields (those given), one more heartbeat (plus `coalesced` ones this
+   * replica held back), and the callback deadline moved to at least now + `timeoutMs`, never past `maxMs` after the
+   * forward. At most one write per job per second: within a second of the last, nothing matches and false is
+   * returned. The job's status, updated_at and change number stay as they are: progress is not a change of state.
+   */
+  async recordProgress(
+    id: string,
+    fields: { value: number | null; stage: string | null; message: string | null },
+    heartbeats: number,
+    timeoutMs: number,
+    maxMs: number,
+  ): Promise<boolean> {
+    const now = this.sql.dialect.nowMs;
+    const target = `CASE WHEN ${now} + ? < forwarded_at + ? THEN ${now} + ? ELSE forwarded_at + ? END`;
+    const deadline = `CASE WHEN callback_deadline_at >= (${target}) THEN callback_deadline_at ELSE (${target}) END`;
+    const targetParams = [timeoutMs, maxMs, timeoutMs, maxMs];
+    const { records } = await this.sql.execute(
+      `UPDATE jobs SET progress_value = COALESCE(?, progress_value), progress_stage = COALESCE(?, progress_stage), ` +
+        `progress_message = COALESCE(?, progress_message), progress_updated_at = ${now}, ` +
+        `progress_heartbeats = progress_heartbeats + ?, callback_deadline_at = ${deadline}, next_attempt_at = ${deadline} ` +
+        `WHERE id = ? AND status = 'processing' AND (progress_updated_at IS NULL OR progress_updated_at <= ${now} - 1000) ` +
+        'RETURNING id',
+      [
+        fields.value,
+        fields.stage,
+        fields.message,
+        heartbeats,
+        ...targetParams,
+        ...targetParams,
+        ...targetParams,
+        ...targetParams,
+        id,
+      ],
+    );
+    return records.length > 0;
+  }
+
   /** Keeps the latest refused result's reason and counts refusals; returns the count, or null when nothing matched. */
   async recordRejection(id: string, statuses: readonly JobStatus[], description: string): Promise<number | null> {
     const { records } = await this.sql.execute(

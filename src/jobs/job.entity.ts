@@ -59,6 +59,23 @@ export class Job {
   @Column({ type: 'varchar', length: 20 })
   status: JobStatus;
 
+  /** The LLM server's latest progress report (0..1), stage and message; null before any. */
+  @Column({ name: 'progress_value', type: 'double precision', nullable: true })
+  progressValue: number | null;
+
+  @Column({ name: 'progress_stage', type: 'varchar', length: 100, nullable: true })
+  progressStage: string | null;
+
+  @Column({ name: 'progress_message', type: 'varchar', length: 500, nullable: true })
+  progressMessage: string | null;
+
+  @Column({ name: 'progress_updated_at', type: 'bigint', nullable: true, transformer: epochMs })
+  progressUpdatedAt: number | null;
+
+  /** Progress reports recorded (heartbeats), counted rather than stored one by one. */
+  @Column({ name: 'progress_heartbeats', type: 'integer', default: 0 })
+  progressHeartbeats: number;
+
   /** The LLM server of its latest forward (chosen when the forward was claimed); null before any. */
   @Column({ name: 'llm_server', type: 'varchar', length: 64, nullable: true })
   llmServer: string | null;

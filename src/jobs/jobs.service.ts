@@ -125,6 +125,16 @@ export class JobsService {
     return moved;
   }
 
+  /** A processing job's progress: its deadline moves on (JobWritesRepository.recordProgress); false when coalesced. */
+  recordProgress(
+    jobId: string,
+    fields: { value: number | null; stage: string | null; message: string | null },
+    heartbeats: number,
+    limits: { timeoutMs: number; maxMs: number },
+  ): Promise<boolean> {
+    return this.writes.recordProgress(jobId, fields, heartbeats, limits.timeoutMs, limits.maxMs);
+  }
+
   /** The LLM accepted the forward: wait for its callback until the deadline. */
   markProcessing(claim: ClaimedJob, callbackTimeoutMs: number): Promise<boolean> {
     assertTransition('queued', 'processing');

@@ -63,7 +63,7 @@ export class LlmCallbackController {
 }
 
 /** Read from the request itself: as route parameters the credential would appear in OpenAPI as two required inputs. */
-function presentedToken(request: Request): string | undefined {
+export function presentedToken(request: Request): string | undefined {
   const authorization = request.headers.authorization;
   const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim())?.[1] : undefined;
   if (bearer) return bearer;

@@ -15,7 +15,7 @@ import type { ServerState } from './server-state';
 
 /**
  * The cancel leg: tells the LLM servers that may hold a cancelled job (the one of its latest forward, and every
- * other it was sent to) at their cancel path, so they can stop spending GPU time on it. Best effort, retried with the
+ * other a forward of it reached without being refused) at their cancel path, so they can stop spending GPU time on it. Best effort, retried with the
  * forward's policy while any of them answers retryably; final answers (2xx, or a 4xx such as 404 for a job a server
  * never saw) end it. Each notice is in the job's timeline, naming its server. Without a cancel path on any server no
  * notice is ever due, and the leg is not run at all (llm-server.module.ts).
@@ -69,7 +69,7 @@ export class CancelNoticeService implements LegRunner {
     }
   }
 
-  /** The server of its latest forward and every other server a forward of it went to (it may hold it too). */
+  /** The server of its latest forward, and every other server a forward of it reached unrefused (it may hold it). */
   private async serversHolding(job: Job): Promise<ServerState[]> {
     const names = new Set(await this.history.forwardServers(job.id));
     if (job.llmServer) names.add(job.llmServer);

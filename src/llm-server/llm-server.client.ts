@@ -51,6 +51,7 @@ export class LlmServerClient {
       file_refs: job.fileRefs,
       metadata: job.metadata ?? {},
       callback_url: this.urls.callbackUrl(job.id, callbackToken),
+      progress_url: this.urls.progressUrl(job.id, callbackToken),
       callback_token: callbackToken,
     };
     server.sending();

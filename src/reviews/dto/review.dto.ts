@@ -38,6 +38,17 @@ export class DeliverySummaryDto {
   next_attempt_at: string | null;
 }
 
+export class ProgressDto {
+  /** 0 to 1, as the LLM server last reported it; null when it gave none. */
+  value: number | null;
+  stage: string | null;
+  message: string | null;
+  /** When the latest heartbeat was recorded. */
+  updated_at: string;
+  /** Heartbeats received (writes coalesce to one per second; every heartbeat is counted). */
+  heartbeats: number;
+}
+
 export class ReviewDto {
   job_id: string;
   /** The client (web service) whose key submitted it; `default` for RELAY_API_KEYS. */
@@ -54,6 +65,8 @@ export class ReviewDto {
   priority: Priority;
   /** The LLM server of its latest forward, kept after the job finishes; null before any forward. */
   llm_server: string | null;
+  /** The LLM server's latest progress report (POST progress_url); null when it sent none. */
+  progress: ProgressDto | null;
   /** Null until the LLM's result (or a failure) is known. */
   ok: boolean | null;
   /** The LLM's result exactly as it sent it (any JSON value); null until known, or when there is none. */
@@ -91,6 +104,16 @@ export class ReviewDto {
       status: job.status,
       priority: priorityName(job.priority),
       llm_server: job.llmServer,
+      progress:
+        job.progressUpdatedAt === null
+          ? null
+          : {
+              value: job.progressValue,
+              stage: job.progressStage,
+              message: job.progressMessage,
+              updated_at: new Date(job.progressUpdatedAt).toISOString(),
+              heartbeats: job.progressHeartbeats,
+            },
       ok: job.ok,
       result: job.result ?? null,
       error: job.errorCode ? { code: job.errorCode as JobErrorDto['code'], message: job.errorMessage ?? '' } : null,

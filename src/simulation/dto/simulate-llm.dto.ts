@@ -40,4 +40,5 @@ export class SimulatedForwardDto {
   @Allow() file_refs?: unknown;
   @Allow() metadata?: unknown;
   @Allow() callback_url?: unknown;
+  @Allow() progress_url?: unknown;
 }
