@@ -172,3 +172,27 @@ export function settingsTexts(client) {
 export function priorityOf(job) {
   return job && (job.priority === 'high' || job.priority === 'low') ? job.priority : 'normal';
 }
+
+/** The states of an LLM server as the summary names them, in words an operator reads. */
+const SERVER_STATES = {
+  closed: 'healthy',
+  open: 'circuit open',
+  'half-open': 'probing',
+  paused: 'paused',
+  unhealthy: 'unhealthy',
+};
+
+/** "circuit open" for `open`; a state the console does not know yet is shown as the relay names it. */
+export function serverStateLabel(state) {
+  return Object.hasOwn(SERVER_STATES, state) ? SERVER_STATES[state] : String(state);
+}
+
+/** The CSS class of a server's state: `server-open`, `server-half-open`; `server-other` for an unknown one. */
+export function serverStateClass(state) {
+  return `server-${Object.hasOwn(SERVER_STATES, state) ? state : 'other'}`;
+}
+
+/** An LLM server's capacity: "no limit" for 0. */
+export function capacityLabel(maxInFlight) {
+  return maxInFlight ? String(maxInFlight) : 'no limit';
+}

@@ -17,6 +17,9 @@ import {
   routeHref,
   settingsLine,
   settingsTexts,
+  capacityLabel,
+  serverStateClass,
+  serverStateLabel,
 } from './format.js';
 import { apiBase } from './api.js';
 
@@ -138,5 +141,21 @@ describe('console formatting', () => {
       problem: 'Max backlog is a whole number from 0 to 10,000,000.',
     });
     expect(parseSettings({ ...ok, intake_rate_limit: '-5' }).problem).toMatch(/^Intake rate limit /);
+  });
+
+  it("names an LLM server's state in words, with a class per state, and its capacity, 0 as no limit", () => {
+    expect(['closed', 'open', 'half-open', 'paused', 'unhealthy'].map(serverStateLabel)).toEqual([
+      'healthy',
+      'circuit open',
+      'probing',
+      'paused',
+      'unhealthy',
+    ]);
+    expect(serverStateClass('half-open')).toBe('server-half-open');
+    expect(serverStateLabel('draining')).toBe('draining');
+    expect(serverStateClass('draining')).toBe('server-other');
+    expect(serverStateLabel('toString')).toBe('toString');
+    expect(capacityLabel(0)).toBe('no limit');
+    expect(capacityLabel(3)).toBe('3');
   });
 });

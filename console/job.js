@@ -42,6 +42,7 @@ function Timeline({ attempts }) {
           <th scope="col">Leg</th>
           <th scope="col">#</th>
           <th scope="col">Target</th>
+          <th scope="col">Server</th>
           <th scope="col">Answer</th>
           <th scope="col">Outcome</th>
           <th scope="col">Duration</th>
@@ -57,6 +58,7 @@ function Timeline({ attempts }) {
                 ${a.attempt_no}${a.round ? html` <span class="muted">(round ${a.round})</span>` : ''}
               </td>
               <td data-label="Target" class="mono target">${a.target}</td>
+              <td data-label="Server" class="mono" data-attempt-server>${a.llm_server ?? '—'}</td>
               <td data-label="Answer">${formatAnswer(a.status_code, a.error)}</td>
               <td data-label="Outcome"><span class=${`badge outcome-${a.outcome}`}>${a.outcome}</span></td>
               <td data-label="Duration">${formatDuration(a.duration_ms)}</td>
@@ -185,6 +187,12 @@ export function JobPage({ api, jobId, simulationEnabled, onUnauthorized, clientN
         <div>
           <dt>webhook-id</dt>
           <dd class="mono" data-field="webhook-id">${job.delivery.webhook_id}</dd>
+        </div>
+        <div>
+          <dt>LLM server</dt>
+          <dd class="mono" data-field="llm-server">
+            ${job.llm_server ?? html`<span class="muted">none yet (not forwarded)</span>`}
+          </dd>
         </div>
         <div>
           <dt>Forward attempts</dt>

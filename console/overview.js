@@ -1,6 +1,16 @@
 import { chartGeometry } from './chart.js';
 import { useData, LoadError } from './data.js';
-import { clientLabel, formatAge, formatTime, routeHref, STATUSES, statusLabel } from './format.js';
+import {
+  capacityLabel,
+  clientLabel,
+  formatAge,
+  formatTime,
+  routeHref,
+  serverStateClass,
+  serverStateLabel,
+  STATUSES,
+  statusLabel,
+} from './format.js';
 import { html } from './html.js';
 
 const REFRESH_MS = 5000;
@@ -32,6 +42,45 @@ function ClientLoads({ loads, clientNames }) {
       </tbody>
     </table>
   </div>`;
+}
+
+/**
+ * The LLM servers the relay forwards to (`summary.llm_servers`): each one's state as this replica sees it, its jobs
+ * (all replicas') and its capacity. The relay's, not a client's, so every key sees them.
+ */
+function LlmServers({ servers }) {
+  if (!servers || servers.length === 0) return null;
+  const single = servers.length === 1 && servers[0].name === 'default';
+  return html`<h3 id="servers-title">${single ? 'LLM server' : 'LLM servers'}</h3>
+    <div class="table-wrap servers">
+      <table class="stack llm-servers" aria-labelledby="servers-title">
+        <thead>
+          <tr>
+            <th scope="col">Server</th>
+            <th scope="col">State</th>
+            <th scope="col" class="num">Jobs at it</th>
+            <th scope="col" class="num">Capacity</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${servers.map(
+            (server) =>
+              html`<tr key=${server.name} data-server=${server.name} class=${serverStateClass(server.state)}>
+                <td data-label="Server" class="mono">${server.name}</td>
+                <td data-label="State">
+                  <span class=${`badge ${serverStateClass(server.state)}`} data-server-state=${server.state}
+                    >${serverStateLabel(server.state)}</span
+                  >
+                </td>
+                <td data-label="Jobs at it" class="num" data-server-field="in_flight">${server.in_flight}</td>
+                <td data-label="Capacity" class="num" data-server-field="max_in_flight">
+                  ${capacityLabel(server.max_in_flight)}
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>`;
 }
 
 function DeliveryChart({ minutes }) {
@@ -117,6 +166,7 @@ export function Overview({ api, onUnauthorized, initial, clientId, clientNames }
         </dd>
       </div>
     </dl>
+    <${LlmServers} servers=${summary.llm_servers} />
     ${
       clientNames &&
       summary.clients &&

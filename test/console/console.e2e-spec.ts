@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, Browser, Page } from 'playwright-core';
-import { eventually, type FakeServer, type RecordedRequest } from '../support/fake-server';
+import { eventually, FakeServer, type RecordedRequest } from '../support/fake-server';
 import { hasProgram } from '../support/external';
-import { type LoopbackStack, startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
+import { startLoopbackStack, useLoopbackStack } from '../support/loopback-stack';
 import { type RunningRelay } from '../support/relay';
 import { RelayClient } from '../support/relay-client';
 import { screenshots, watchedPage, type WatchedPage } from '../support/console-page';
@@ -22,8 +22,8 @@ interface Stack {
   llmAnswers: Map<string, number>;
 }
 
-/** Closed after each test. */
-const opened: LoopbackStack[] = [];
+/** Closed after each test (stacks, and fake LLM servers of their own). */
+const opened: Array<{ close(): Promise<void> }> = [];
 
 async function boot(env: NodeJS.ProcessEnv = {}): Promise<Stack> {
   const receiver = { status: 200 };
@@ -37,7 +37,40 @@ async function boot(env: NodeJS.ProcessEnv = {}): Promise<Stack> {
   return { relay: loopback.relay, client: loopback.client, llm: loopback.llm, web: loopback.web, receiver, llmAnswers };
 }
 
-function submit(stack: Stack, submissionId: string): Promise<string> {
+interface FleetStack {
+  relay: RunningRelay;
+  client: RelayClient;
+  /** Answers every POST with 429 and Retry-After: 30 (paused after its first answer). */
+  busy: FakeServer;
+  /** Accepts every forward and cancel notice (202) and never calls back. */
+  accepting: FakeServer;
+}
+
+/** A relay forwarding to two LLM servers named in LLM_SERVERS (no LLM_API_URL): `gpu-a` is `busy`, `gpu-b` accepting. */
+async function bootFleet(): Promise<FleetStack> {
+  const busy = await FakeServer.start(() => ({ status: 429, headers: { 'retry-after': '30' } }));
+  opened.push(busy);
+  const accepting = await FakeServer.start(() => ({ status: 202 }));
+  opened.push(accepting);
+  const cancelPath = '/v1/reviews/{job_id}/cancel';
+  const loopback = await startLoopbackStack({
+    llm: false,
+    env: {
+      CALLBACK_MAX_RETRIES: '0',
+      // One forward at a time, so the first job meets gpu-a before its pause is known; no retry before the test ends.
+      WORKER_CONCURRENCY: '1',
+      FORWARD_BACKOFF_SECONDS: '300',
+      LLM_SERVERS: JSON.stringify([
+        { name: 'gpu-a', url: busy.url, max_in_flight: 3, cancel_path: cancelPath },
+        { name: 'gpu-b', url: accepting.url, cancel_path: cancelPath },
+      ]),
+    },
+  });
+  opened.push(loopback);
+  return { relay: loopback.relay, client: loopback.client, busy, accepting };
+}
+
+function submit(stack: { client: RelayClient }, submissionId: string): Promise<string> {
   return stack.client.submit({ submission_id: submissionId });
 }
 
@@ -105,7 +138,7 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     await browser?.close();
   });
 
-  async function open(stack: Stack, fragment = '', allow: RegExp[] = []): Promise<Page> {
+  async function open(stack: { relay: RunningRelay }, fragment = '', allow: RegExp[] = []): Promise<Page> {
     watched = await watchedPage(browser, stack.relay.url, allow);
     await watched.page.goto(`${stack.relay.url}/console${fragment ? `/${fragment}` : ''}`);
     return watched.page;
@@ -148,6 +181,11 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     expect(await text(page, '[data-fact="llm_waiting"]')).toBe('1');
     expect(await text(page, '[data-fact="llm_in_flight"]')).toBe('1');
     expect(await text(page, '[data-fact="oldest_pending"]')).toMatch(/^\d+ s$/);
+    // One server (LLM_API_URL's, named default): one row, with the job at it.
+    expect(await text(page, '#servers-title')).toBe('LLM server');
+    await expect(page.locator('table.llm-servers tbody tr').allTextContents()).resolves.toEqual([
+      expect.stringMatching(/^\s*default\s*healthy\s*1\s*no limit\s*$/),
+    ]);
     await until(page, '[data-total="delivered"]', '2', 'the delivered attempts of the hour');
     expect(await text(page, '[data-total="failed"]')).toBe('1');
     expect(await page.locator('.chart rect.delivered').count()).toBeGreaterThan(0);
@@ -278,11 +316,14 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
         Array.from(tr.querySelectorAll('td'), (td) => (td as { textContent: string | null }).textContent?.trim()),
       ),
     );
-    expect(shown.map((cells) => `${cells[1]} ${cells[5]}`)).toEqual(
+    expect(shown.map((cells) => `${cells[1]} ${cells[6]}`)).toEqual(
       attempts.map((a: { leg: string; outcome: string }) => `${a.leg} ${a.outcome}`),
     );
-    expect(shown[0][4]).toBe('HTTP 500');
-    expect(shown[2][4]).toBe('HTTP 500');
+    expect(shown[0][5]).toBe('HTTP 500');
+    expect(shown[2][5]).toBe('HTTP 500');
+    // Forwards name their server (the one LLM_API_URL describes); deliveries have none.
+    expect(shown.map((cells) => cells[4])).toEqual(['default', 'default', '—', '—']);
+    expect(await text(page, '[data-field="llm-server"]')).toBe('default');
     expect(shown[3][2]).toBe('2 (round 2)');
     expect(await text(page, '[data-field="webhook-id"]')).toBe(`msg_${jobId.slice(4)}`);
     await expect(page.locator('.result-json').textContent()).resolves.toContain('Clear and complete');
@@ -300,6 +341,77 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
     );
     await page.goto(`${stack.relay.url}/console/#/job/${cancelled}`);
     await eventually(async () => (await page.locator('table.timeline tr.leg-cancel').count()) === 1, 'the cancel row');
+  });
+
+  it('shows each LLM server on the overview as the summary has it: one paused after a 429, the other with the jobs', async () => {
+    const stack = await bootFleet();
+    const jobs = [await submit(stack, 'fleet-1'), await submit(stack, 'fleet-2')];
+    for (const jobId of jobs) await stack.client.waitForStatus(jobId, 'processing');
+    // gpu-a was asked once (the first job), answered 429 and is paused for 30 s; gpu-b took both.
+    expect(stack.busy.requests.filter((r) => r.method === 'POST').map((r) => r.json?.job_id)).toEqual([jobs[0]]);
+    expect(jobs.map((jobId) => stack.accepting.for(jobId).length)).toEqual([1, 1]);
+    const summary = (await stack.relay.http.get('/v1/reviews/summary').expect(200)).body;
+    expect(summary.llm_servers).toEqual([
+      { name: 'gpu-a', state: 'paused', in_flight: 0, max_in_flight: 3 },
+      { name: 'gpu-b', state: 'closed', in_flight: 2, max_in_flight: 0 },
+    ]);
+
+    const page = await open(stack);
+    await until(page, '[data-server="gpu-b"] [data-server-field="in_flight"]', '2', "gpu-b's jobs");
+    const rows = await page.locator('table.llm-servers tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        server: tr.getAttribute('data-server'),
+        className: tr.querySelector('[data-server-state]')?.getAttribute('class'),
+        cells: Array.from(tr.querySelectorAll('td'), (td) =>
+          (td as { textContent: string | null }).textContent?.trim(),
+        ),
+      })),
+    );
+    expect(rows).toEqual([
+      { server: 'gpu-a', className: 'badge server-paused', cells: ['gpu-a', 'paused', '0', '3'] },
+      { server: 'gpu-b', className: 'badge server-closed', cells: ['gpu-b', 'healthy', '2', 'no limit'] },
+    ]);
+    expect(await text(page, '#servers-title')).toBe('LLM servers');
+    await screenshots(page, 'overview-servers');
+  });
+
+  it("shows a job's LLM server on its page, and each forward and cancel notice's server in its timeline", async () => {
+    const stack = await bootFleet();
+    const jobId = await submit(stack, 'fleet-timeline');
+    await stack.client.waitForStatus(jobId, 'processing');
+    await stack.relay.http.post(`/v1/reviews/${jobId}/cancel`).expect(202);
+    // A notice goes to every server a forward of the job went to; gpu-a answers it 429 too (retried in 30 s at the soonest).
+    const attempts = await eventually(async () => {
+      const items = (await stack.relay.http.get(`/v1/reviews/${jobId}/attempts`).expect(200)).body.items;
+      return items.length === 4 && items;
+    }, 'the two forwards and the two cancel notices');
+    const expected = attempts.map((a: { leg: string; llm_server: string | null; status_code: number | null }) => [
+      a.leg,
+      a.llm_server ?? '—',
+      a.status_code === null ? '—' : `HTTP ${a.status_code}`,
+    ]);
+    expect(expected).toEqual([
+      ['forward', 'gpu-a', 'HTTP 429'],
+      ['forward', 'gpu-b', 'HTTP 202'],
+      ['cancel', 'gpu-a', 'HTTP 429'],
+      ['cancel', 'gpu-b', 'HTTP 202'],
+    ]);
+    expect((await stack.client.job(jobId)).llm_server).toBe('gpu-b');
+
+    const page = await open(stack, `#/job/${jobId}`);
+    await until(page, '[data-job-status]', 'cancelled', 'the job page');
+    expect(await text(page, '[data-field="llm-server"]')).toBe('gpu-b');
+    const rows = page.locator('table.timeline tbody tr');
+    await eventually(async () => (await rows.count()) === attempts.length, 'every attempt in the timeline');
+    const shown = await rows.evaluateAll((trs) =>
+      trs.map((tr) =>
+        ['Leg', 'Server', 'Answer'].map((label) =>
+          (tr.querySelector(`td[data-label="${label}"]`) as { textContent: string | null } | null)?.textContent?.trim(),
+        ),
+      ),
+    );
+    expect(shown).toEqual(expected);
+    await screenshots(page, 'job-servers');
   });
 
   it('cancels a job from its page, and feeds a simulated LLM result to another', async () => {
@@ -901,6 +1013,8 @@ async function until(page: Page, selector: string, wanted: string | RegExp, what
       expect((await jobRows(page)).map((row) => row.job)).toEqual([own]);
       await page.goto(`${stack.relay.url}/console/#/?client_id=${theirs.client_id}`);
       await until(page, '[data-status="processing"]', '1', 'its own counts');
+      // The LLM servers are the relay's: a client's key sees them, with every client's jobs at them.
+      await until(page, '[data-server="default"] [data-server-field="in_flight"]', '3', 'the LLM server row');
 
       // The key's kind was told by one GET of the clients (403 admin_key_required); the Clients page asks nothing.
       const management = () => watched!.requests.filter((r) => new URL(r.url).pathname.startsWith('/v1/clients'));
