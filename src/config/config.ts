@@ -55,6 +55,8 @@ export interface RelayConfig {
   llmCallbackTimeoutSeconds: number;
   /** Progress never moves a job's callback deadline past this long after its forward. */
   llmJobMaxMs: number;
+  /** How many times a job whose callback deadline passes is forwarded again before it is delivered as llm_timeout. */
+  llmCallbackTimeoutRetries: number;
   outboundTimeoutMs: number;
   leaseMarginMs: number;
   schedulerIntervalMs: number;
@@ -142,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     retryAfterMaxSeconds: r.number('RETRY_AFTER_MAX_SECONDS', 3600, 0, 86400),
     llmCallbackTimeoutSeconds: r.number('LLM_CALLBACK_TIMEOUT_SECONDS', 900, 0.01, 7 * 86400),
     llmJobMaxMs: Math.round(r.number('LLM_JOB_MAX_SECONDS', 86_400, 1, 30 * 86_400) * 1000),
+    llmCallbackTimeoutRetries: r.int('LLM_CALLBACK_TIMEOUT_RETRIES', 0, 0, 10),
     outboundTimeoutMs: Math.round(r.number('OUTBOUND_TIMEOUT_SECONDS', 10, 0.05, 300) * 1000),
     leaseMarginMs: Math.round(r.number('LEASE_MARGIN_SECONDS', 20, 0.05, 300) * 1000),
     schedulerIntervalMs: r.int('SCHEDULER_INTERVAL_MS', 1000, 10, 3_600_000),

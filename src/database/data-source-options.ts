@@ -20,6 +20,7 @@ import { Clients1797300000000 } from './migrations/1797300000000-clients';
 import { FairShare1797400000000 } from './migrations/1797400000000-fair-share';
 import { LlmServers1797500000000 } from './migrations/1797500000000-llm-servers';
 import { Progress1797600000000 } from './migrations/1797600000000-progress';
+import { TimeoutRetries1797700000000 } from './migrations/1797700000000-timeout-retries';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -38,6 +39,7 @@ export const MIGRATIONS = [
   FairShare1797400000000,
   LlmServers1797500000000,
   Progress1797600000000,
+  TimeoutRetries1797700000000,
 ];
 
 /**

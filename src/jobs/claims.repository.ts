@@ -116,7 +116,7 @@ export class ClaimsRepository {
         routed ? roomAt(servers, atServer) : request.limit,
       );
       if (slots <= 0) return [];
-      const candidates = await this.dueByClient(execute, clients, slots);
+      const { due: candidates, previous: previousServer } = await this.dueByClient(execute, clients, slots);
       for (const client of clients) client.due = candidates.get(client.clientId)?.length ?? 0;
       const { taken, credits } = takeTurns(clients, slots);
       const ids = [...taken].flatMap(([clientId, count]) => candidates.get(clientId)!.slice(0, count));
@@ -130,7 +130,13 @@ export class ClaimsRepository {
       if (ids.length === 0) return [];
       // Each job's server, spreading by jobs-at-it over weight; the slots above never exceed their room.
       const picked = new Map<string, number>();
-      const routes = routed ? ids.map((id) => [id, pickServer(servers, atServer, picked)!]) : [];
+      // A job forwarded before (its deadline passed) goes to another server when one has room.
+      const route = (id: string) => {
+        const previous = previousServer.get(id);
+        const others = previous ? servers.filter((server) => server.name !== previous) : servers;
+        return pickServer(others, atServer, picked) ?? pickServer(servers, atServer, picked)!;
+      };
+      const routes = routed ? ids.map((id) => [id, route(id)]) : [];
       const { records } = await execute(this.claimByIdSql(ids.length, routed), [
         request.lease,
         request.leaseMs,
@@ -211,7 +217,7 @@ export class ClaimsRepository {
     execute: Execute,
     clients: readonly (ClientTurns & { waiting: boolean })[],
     slots: number,
-  ): Promise<Map<string, string[]>> {
+  ): Promise<{ due: Map<string, string[]>; previous: Map<string, string> }> {
     const rooms = clients
       .filter((client) => client.waiting)
       .map((client) => ({
@@ -221,7 +227,9 @@ export class ClaimsRepository {
       .filter((client) => client.room > 0);
     const { sql, params } = this.dueSql(rooms);
     const due = new Map<string, string[]>();
-    if (rooms.length === 0) return due;
+    /** The server of each due job's previous forward (a job forwarded again after its deadline passed). */
+    const previous = new Map<string, string>();
+    if (rooms.length === 0) return { due, previous };
     const { records } = await execute(sql, params);
     const ordered = records
       .map((row) => ({
@@ -229,14 +237,16 @@ export class ClaimsRepository {
         clientId: String(row.client_id),
         priority: Number(row.priority),
         at: Number(row.next_attempt_at),
+        previous: row.llm_server === null ? null : String(row.llm_server),
       }))
       .sort((a, b) => a.priority - b.priority || a.at - b.at);
     for (const row of ordered) {
+      if (row.previous !== null) previous.set(row.id, row.previous);
       const list = due.get(row.clientId) ?? [];
       list.push(row.id);
       due.set(row.clientId, list);
     }
-    return due;
+    return { due, previous };
   }
 
   /** The statement reading the first `room` due jobs of each client, per priority (public for plan checks). */
@@ -248,7 +258,7 @@ export class ClaimsRepository {
     for (const { clientId, room } of rooms) {
       for (const [rank] of PRIORITIES.entries()) {
         arms.push(
-          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at FROM ${jobs} WHERE client_id = ? ` +
+          `SELECT * FROM (SELECT id, client_id, priority, next_attempt_at, llm_server FROM ${jobs} WHERE client_id = ? ` +
             `AND status = 'queued' AND priority = ${rank} AND next_attempt_at <= ${now} ` +
             `AND (lease_token IS NULL OR lease_expires_at <= ${now}) ORDER BY next_attempt_at LIMIT ?) AS due_${arms.length}`,
         );

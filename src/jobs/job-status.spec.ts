@@ -4,6 +4,8 @@ const LEGAL: [JobStatus, JobStatus][] = [
   ['queued', 'processing'],
   ['queued', 'delivering'],
   ['processing', 'delivering'],
+  // Its callback deadline passed: forwarded again (LLM_CALLBACK_TIMEOUT_RETRIES).
+  ['processing', 'queued'],
   ['delivering', 'delivered'],
   ['delivering', 'delivery_failed'],
   ['delivered', 'delivering'],

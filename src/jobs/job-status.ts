@@ -23,12 +23,13 @@ export const CANCELLABLE_STATUSES: readonly JobStatus[] = ACTIVE_STATUSES;
 /**
  * Legal moves. `queued → delivering` exists because a callback is accepted from the moment the forward is sent,
  * and a fast LLM may call back before its answer to the forward request has been recorded; it is also the move
- * taken when the forward is exhausted. `cancelled` is final: the web service withdrew the job before its result was
+ * taken when the forward is exhausted. `processing → queued` is a job whose callback deadline passed forwarded again
+ * (LLM_CALLBACK_TIMEOUT_RETRIES). `cancelled` is final: the web service withdrew the job before its result was
  * delivered.
  */
 const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   queued: ['processing', 'delivering', 'cancelled'],
-  processing: ['delivering', 'cancelled'],
+  processing: ['queued', 'delivering', 'cancelled'],
   delivering: ['delivered', 'delivery_failed', 'cancelled'],
   delivered: ['delivering'],
   delivery_failed: ['delivering'],

@@ -92,6 +92,21 @@ export class JobWritesRepository {
     return records.length > 0;
   }
 
+  /**
+   * Jobs whose callback deadline passed with retries left (and no refused result waiting): queued again for a new
+   * forward at once, their deadline cleared; every credential issued to them stays valid.
+   */
+  requeueOverdue(changes: Changes, maxRetries: number): Promise<number> {
+    const now = this.sql.dialect.nowMs;
+    return this.sql.update(
+      Job,
+      this.stamped(changes),
+      `status = ? AND next_attempt_at <= ${now} AND callback_deadline_at <= ${now} AND result_rejection IS NULL ` +
+        'AND timeout_retries < ?',
+      ['processing', maxRetries],
+    );
+  }
+
   /** Keeps the latest refused result's reason and counts refusals; returns the count, or null when nothing matched. */
   async recordRejection(id: string, statuses: readonly JobStatus[], description: string): Promise<number | null> {
     const { records } = await this.sql.execute(

@@ -72,6 +72,10 @@ export class Job {
   @Column({ name: 'progress_updated_at', type: 'bigint', nullable: true, transformer: epochMs })
   progressUpdatedAt: number | null;
 
+  /** Times its callback deadline passed and it was forwarded again (LLM_CALLBACK_TIMEOUT_RETRIES). */
+  @Column({ name: 'timeout_retries', type: 'integer', default: 0 })
+  timeoutRetries: number;
+
   /** Progress reports recorded (heartbeats), counted rather than stored one by one. */
   @Column({ name: 'progress_heartbeats', type: 'integer', default: 0 })
   progressHeartbeats: number;

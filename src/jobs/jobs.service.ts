@@ -182,7 +182,19 @@ export class JobsService {
    * only with results that broke RESULT_SCHEMA, end as invalid_result with the reason the latest one was refused
    * (first, so the second statement finds only the silent ones).
    */
-  async expireCallbacks(outcome: JobOutcome): Promise<number> {
+  async expireCallbacks(outcome: JobOutcome, timeoutRetries = 0): Promise<number> {
+    if (timeoutRetries > 0) {
+      assertTransition('processing', 'queued');
+      await this.writes.requeueOverdue(
+        {
+          status: 'queued',
+          nextAttemptAt: DbValue.now(),
+          callbackDeadlineAt: null,
+          timeoutRetries: DbValue.property('timeoutRetries', 1),
+        },
+        timeoutRetries,
+      );
+    }
     assertTransition('processing', 'delivering');
     const invalid = {
       ...outcomeChanges(INVALID_RESULT),

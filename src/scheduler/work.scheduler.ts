@@ -137,7 +137,7 @@ export class WorkScheduler implements BeforeApplicationShutdown, OnApplicationSh
   private async tick(): Promise<void> {
     if (this.expireDue) {
       this.expireDue = false;
-      await this.jobs.expireCallbacks(this.timedOut);
+      await this.jobs.expireCallbacks(this.timedOut, this.config.llmCallbackTimeoutRetries);
     }
     const leaseMs = this.config.outboundTimeoutMs + this.config.leaseMarginMs;
     for (const runner of this.runners) {

@@ -19,6 +19,7 @@ describe('the embedded SQLite database', () => {
       'FairShare1797400000000',
       'LlmServers1797500000000',
       'Progress1797600000000',
+      'TimeoutRetries1797700000000',
     ]);
     expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const columns = (await db.query('PRAGMA table_info(jobs)')).map((c: { name: string }) => c.name);

@@ -1,6 +1,6 @@
 import { capacityLlm } from './capacity-llm';
 import { closeAfterEach } from './cleanup';
-import { callingBackLlm, eventually, FakeServer } from './fake-server';
+import { callingBackLlm, eventually, FakeServer, postJson } from './fake-server';
 import { HoldingLlm } from './holding-llm';
 import { allDelivered, BreakableServer, startFleet, submitMany } from './llm-fleet';
 
@@ -120,6 +120,38 @@ export function describeLlmServers(target: FleetTarget): void {
     await eventually(() => holding.forwards.includes(second), 'the second at the small server once it has room');
     expect(Date.now() - released).toBeLessThan(10_000);
     expect((await clients[0].job(second)).llm_server).toBe('small');
+  });
+
+  it('LLM_CALLBACK_TIMEOUT_RETRIES=1 forwards a silently dropped job again, to the other server, and delivers it', async () => {
+    const dropper = await fake(() => ({ status: 202 }));
+    const caller = await fake(callingBackLlm({ score: 0.7 }));
+    const { stack, clients } = await startFleet(
+      [
+        { name: 'dropper', url: dropper.url },
+        { name: 'caller', url: caller.url },
+      ],
+      later,
+      {
+        ...(await databaseEnv()),
+        LLM_CALLBACK_TIMEOUT_SECONDS: '2',
+        LLM_CALLBACK_TIMEOUT_RETRIES: '1',
+        WORKER_CONCURRENCY: '1',
+      },
+    );
+    const [id] = await submitMany(clients, 1, 'dropped');
+    const job = await clients[0].waitForStatus(id, ['delivered', 'delivery_failed'], 15_000);
+    expect(job).toMatchObject({ ok: true, result: { score: 0.7 }, llm_server: 'caller' });
+    expect(dropper.for(id)).toHaveLength(1);
+    expect(caller.for(id)).toHaveLength(1);
+    const forwards = await clients[0].attempts(id, 'forward');
+    expect(forwards.map((a: any) => [a.llm_server, a.outcome])).toEqual([
+      ['dropper', 'success'],
+      ['caller', 'success'],
+    ]);
+    // Both credentials stay valid until the outcome is known: the dropper's late answer is a repeat, not a second result.
+    const late = await postJson(dropper.for(id)[0].json.callback_url, { ok: true, result: { score: 0.7 } });
+    expect(late.status).toBe(200);
+    expect(stack.web.for(id)).toHaveLength(1);
   });
 
   it('pauses only the server that answered 429 with Retry-After: 30; the other carries every job meanwhile', async () => {
