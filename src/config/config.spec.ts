@@ -1,4 +1,4 @@
-import { ConfigError } from './config-reader';
+import { problemsOf } from '../../test/support/config-problems';
 import { loadConfig } from './config';
 
 const PRODUCTION_OK = {
@@ -7,16 +7,6 @@ const PRODUCTION_OK = {
   RELAY_API_KEYS: 'key-one,key-two',
   LLM_API_URL: 'https://llm.internal.example',
 };
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('loadConfig', () => {
   it('listens on loopback outside production and on every interface in production, unless HOST says otherwise', () => {

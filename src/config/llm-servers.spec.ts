@@ -1,18 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from './config-reader';
+import { problemsOf } from '../../test/support/config-problems';
 import { loadConfig } from './config';
-
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const servers = (list: unknown) => ({ LLM_SERVERS: JSON.stringify(list) });
 
