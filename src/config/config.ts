@@ -46,6 +46,8 @@ export interface RelayConfig {
   llmServerCooldownMs: number;
   /** How often a server with a health_path is probed. */
   llmServerHealthIntervalMs: number;
+  /** A server failing every forward and probe tried for this long, on every replica, is dead: its jobs move on. */
+  llmServerDeadAfterMs: number;
   /** Null: derived from the port actually bound (see PublicUrls). */
   publicBaseUrl: string | null;
   callbackHmacSecret: string;
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     llmServerFailureThreshold: r.int('LLM_SERVER_FAILURE_THRESHOLD', 5, 1, 1000),
     llmServerCooldownMs: Math.round(r.number('LLM_SERVER_COOLDOWN_SECONDS', 30, 1, 3600) * 1000),
     llmServerHealthIntervalMs: Math.round(r.number('LLM_SERVER_HEALTH_INTERVAL_SECONDS', 5, 1, 3600) * 1000),
+    llmServerDeadAfterMs: Math.round(r.number('LLM_SERVER_DEAD_AFTER_SECONDS', 120, 1, 86_400) * 1000),
     publicBaseUrl: r.optionalUrl('PUBLIC_BASE_URL')?.replace(/\/+$/, '') ?? null,
     callbackHmacSecret: r.string('CALLBACK_HMAC_SECRET', DEFAULT_HMAC_SECRET),
     delivery: {

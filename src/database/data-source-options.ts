@@ -21,6 +21,7 @@ import { FairShare1797400000000 } from './migrations/1797400000000-fair-share';
 import { LlmServers1797500000000 } from './migrations/1797500000000-llm-servers';
 import { Progress1797600000000 } from './migrations/1797600000000-progress';
 import { TimeoutRetries1797700000000 } from './migrations/1797700000000-timeout-retries';
+import { ServerLiveness1797800000000 } from './migrations/1797800000000-server-liveness';
 
 /**
  * How long a query may wait for a connection (opening one, or for a free one in a full pool) before it fails as
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   LlmServers1797500000000,
   Progress1797600000000,
   TimeoutRetries1797700000000,
+  ServerLiveness1797800000000,
 ];
 
 /**

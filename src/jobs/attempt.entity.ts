@@ -10,7 +10,7 @@ export type TimelineLeg = AttemptLeg | 'callback';
  * success: done; retry: another attempt is scheduled; failed: this leg gave up; stale: the lease was lost meanwhile;
  * rejected: a callback's result was refused.
  */
-export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
+export type AttemptOutcome = 'success' | 'retry' | 'failed' | 'stale' | 'rejected' | 'moved';
 
 /** One row per outbound attempt of any leg (forward, delivery, cancel) and per refused callback result: the job's timeline. */
 @Entity({ name: 'delivery_attempts' })

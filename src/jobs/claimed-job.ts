@@ -26,7 +26,8 @@ export function claimOf(job: Job, lease: string, leg: AttemptLeg, leaseDeadline:
       lease,
       attemptNo: job.forwardAttempts,
       round: null,
-      attemptInRound: job.forwardAttempts,
+      // Moves off a dead server are forwards too, but not retries: they do not spend FORWARD_MAX_RETRIES.
+      attemptInRound: job.forwardAttempts - job.forwardMoves,
       leaseDeadline,
     };
   }

@@ -57,6 +57,11 @@ export class JobQueriesRepository {
     return this.jobs.findOneBy({ id });
   }
 
+  /** The jobs awaiting their callback from one LLM server (idx_jobs_llm_processing: at most the jobs at it). */
+  processingAt(llmServer: string): Promise<Job[]> {
+    return this.jobs.findBy({ status: 'processing', llmServer });
+  }
+
   findByIdempotencyKey(key: string): Promise<Job | null> {
     return this.jobs.findOneBy({ idempotencyKey: key });
   }

@@ -11,6 +11,8 @@ export interface WriteCondition {
   lease?: string;
   /** The forward count read before the write: a forward claimed meanwhile makes the write miss. */
   forwardAttempts?: number;
+  /** The server of its latest forward: a job forwarded elsewhere meanwhile makes the write miss. */
+  llmServer?: string;
 }
 
 /**
@@ -133,6 +135,10 @@ export class JobWritesRepository {
     if (condition.forwardAttempts !== undefined) {
       where += ' AND forward_attempts = ?';
       params.push(condition.forwardAttempts);
+    }
+    if (condition.llmServer !== undefined) {
+      where += ' AND llm_server = ?';
+      params.push(condition.llmServer);
     }
     if (condition.lease !== undefined) {
       where += ` AND lease_token = ? AND lease_expires_at > ${this.sql.dialect.nowMs}`;

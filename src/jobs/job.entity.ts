@@ -72,6 +72,10 @@ export class Job {
   @Column({ name: 'progress_updated_at', type: 'bigint', nullable: true, transformer: epochMs })
   progressUpdatedAt: number | null;
 
+  /** Times it was moved off a dead LLM server (forwarded again without counting as a forward retry). */
+  @Column({ name: 'forward_moves', type: 'integer', default: 0 })
+  forwardMoves: number;
+
   /** Times its callback deadline passed and it was forwarded again (LLM_CALLBACK_TIMEOUT_RETRIES). */
   @Column({ name: 'timeout_retries', type: 'integer', default: 0 })
   timeoutRetries: number;

@@ -11,12 +11,14 @@ import { JobLoadRepository } from './job-load.repository';
 import { JobQueriesRepository } from './job-queries.repository';
 import { JobWritesRepository } from './job-writes.repository';
 import { JobsService } from './jobs.service';
+import { ServerLivenessRepository } from './server-liveness.repository';
 
 /** Jobs and their attempts: the state machine's one writer, and the repositories holding their SQL. */
 @Module({
   imports: [DatabaseModule, MetricsModule, TypeOrmModule.forFeature([Job, Attempt])],
   providers: [
     JobsService,
+    ServerLivenessRepository,
     JobWritesRepository,
     ClaimsRepository,
     JobQueriesRepository,
@@ -24,6 +26,6 @@ import { JobsService } from './jobs.service';
     JobLoadRepository,
     JobGauges,
   ],
-  exports: [JobsService, JobQueriesRepository, AttemptsRepository, JobLoadRepository],
+  exports: [JobsService, JobQueriesRepository, AttemptsRepository, JobLoadRepository, ServerLivenessRepository],
 })
 export class JobsModule {}

@@ -125,6 +125,26 @@ export class JobsService {
     return moved;
   }
 
+  /**
+   * A dead LLM server's jobs: each one still processing there is queued again for a forward to a live server, once
+   * (the write is conditional on its status and server, so replicas noticing the same death move it once), without
+   * spending a forward retry. Returns the jobs moved.
+   */
+  async moveOffServer(llmServer: string): Promise<Job[]> {
+    assertTransition('processing', 'queued');
+    const moved: Job[] = [];
+    for (const job of await this.queries.processingAt(llmServer)) {
+      const changes = {
+        status: 'queued',
+        nextAttemptAt: DbValue.now(),
+        callbackDeadlineAt: null,
+        forwardMoves: DbValue.property('forwardMoves', 1),
+      };
+      if (await this.writes.update({ id: job.id, statuses: ['processing'], llmServer }, changes)) moved.push(job);
+    }
+    return moved;
+  }
+
   /** A processing job's progress: its deadline moves on (JobWritesRepository.recordProgress); false when coalesced. */
   recordProgress(
     jobId: string,

@@ -25,14 +25,15 @@ export class ForwardService implements LegRunner {
   readonly leg = 'forward';
   readonly maxInFlight: number;
   private readonly leaseMs: number;
+  private readonly fleet: LlmFleet;
 
   constructor(
     private readonly jobs: JobsService,
     private readonly attempts: AttemptLogService,
     private readonly llm: LlmServerClient,
-    private readonly fleet: LlmFleet,
     @Inject(CONFIG) private readonly config: RelayConfig,
   ) {
+    this.fleet = llm.fleet;
     this.maxInFlight = config.llmMaxInFlight;
     this.leaseMs = config.outboundTimeoutMs + config.leaseMarginMs;
   }

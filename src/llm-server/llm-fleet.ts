@@ -26,6 +26,8 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
   private readonly probeAgents: AgentPair = trustedAgents();
   private timer: NodeJS.Timeout | null = null;
   private readonly forwards: Counter<'server' | 'outcome'>;
+  /** Told every forward's and probe's verdict (DeadServerWatch records them for all replicas to see). */
+  onVerdict: (server: string, success: boolean) => void = () => undefined;
   private readonly latency: Histogram<'server'>;
 
   constructor(
@@ -120,6 +122,11 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
     return Number.isFinite(wait) ? wait : this.config.llmServerHealthIntervalMs;
   }
 
+  /** How long a server must fail everything tried, on every replica, to be dead (LLM_SERVER_DEAD_AFTER_SECONDS). */
+  get deadAfterMs(): number {
+    return this.config.llmServerDeadAfterMs;
+  }
+
   /** The base URL of a server, the simulated LLM's when it has none. */
   baseUrl(server: ServerState): string {
     return server.config.url ?? `${this.urls.loopbackBaseUrl()}${SIMULATED_LLM_PREFIX}`;
@@ -139,6 +146,7 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
 
   recordForward(server: ServerState, outcome: 'accepted' | 'retryable' | 'failed', durationMs: number): void {
     this.forwards.inc({ server: server.name, outcome });
+    if (outcome !== 'failed') this.onVerdict(server.name, outcome === 'accepted');
     this.latency.observe({ server: server.name }, durationMs / 1000);
   }
 
@@ -160,6 +168,7 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
             );
           }
           server.probed(healthy);
+          this.onVerdict(server.name, healthy);
         }),
     );
   }

@@ -4,6 +4,7 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { SchedulerModule } from '../scheduler/scheduler.module';
 import { WorkScheduler } from '../scheduler/work.scheduler';
 import { CancelNoticeService } from './cancel-notice.service';
+import { DeadServerWatch } from './dead-server.watch';
 import { ForwardService } from './forward.service';
 import { LlmFleet } from './llm-fleet';
 import { LlmServerClient } from './llm-server.client';
@@ -14,7 +15,7 @@ import { LlmServerClient } from './llm-server.client';
  */
 @Module({
   imports: [JobsModule, SchedulerModule, MetricsModule],
-  providers: [ForwardService, CancelNoticeService, LlmServerClient, LlmFleet],
+  providers: [ForwardService, CancelNoticeService, LlmServerClient, LlmFleet, DeadServerWatch],
   exports: [CancelNoticeService, LlmFleet],
 })
 export class LlmServerModule implements OnModuleInit {

@@ -20,6 +20,7 @@ describe('the embedded SQLite database', () => {
       'LlmServers1797500000000',
       'Progress1797600000000',
       'TimeoutRetries1797700000000',
+      'ServerLiveness1797800000000',
     ]);
     expect(await db.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     const columns = (await db.query('PRAGMA table_info(jobs)')).map((c: { name: string }) => c.name);

@@ -8,6 +8,16 @@ import { createTestDatabase, postgresReachable } from '../support/postgres';
 (postgresReachable('the LLM-servers-on-replicas PostgreSQL suite') ? describe : describe.skip)(
   'several LLM servers on PostgreSQL',
   () => {
+    describe("two replicas (a dead server's jobs move once)", () => {
+      describeLlmServers({
+        replicas: 2,
+        database: async () => {
+          const database = await createTestDatabase();
+          return { env: { DATABASE_URL: database.url }, drop: () => database.drop() };
+        },
+      });
+    });
+
     describe('one relay', () => {
       describeLlmServers({
         database: async () => {

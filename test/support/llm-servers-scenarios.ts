@@ -6,10 +6,13 @@ import { allDelivered, BreakableServer, startFleet, submitMany } from './llm-fle
 
 export interface FleetTarget {
   database(): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }>;
+  /** How many relays share the database in the scenarios that say so (1 unless given). */
+  replicas?: number;
 }
 
 /** The fleet's behaviour against real loopback LLM servers, on the database `target` gives each test. */
 export function describeLlmServers(target: FleetTarget): void {
+  const replicas = target.replicas ?? 1;
   const later = closeAfterEach();
   /** This test's database: its DATABASE_URL (none: the stack's own SQLite file), dropped after the test. */
   async function databaseEnv(): Promise<NodeJS.ProcessEnv> {
@@ -152,6 +155,47 @@ export function describeLlmServers(target: FleetTarget): void {
     const late = await postJson(dropper.for(id)[0].json.callback_url, { ok: true, result: { score: 0.7 } });
     expect(late.status).toBe(200);
     expect(stack.web.for(id)).toHaveLength(1);
+  });
+
+  it("moves a dead server's jobs to the live one, each forwarded there once, long before their callback deadline", async () => {
+    let dead = false;
+    const dying = await fake((request) => {
+      if (request.method === 'GET') return { status: dead ? 500 : 200 };
+      return { status: dead ? 500 : 202 };
+    });
+    const live = await fake((request) => (request.method === 'GET' ? { status: 200 } : callingBackLlm()(request, 0)));
+    const { stack, clients } = await startFleet(
+      [
+        { name: 'dying', url: dying.url, health_path: '/healthz' },
+        { name: 'live', url: live.url, health_path: '/healthz' },
+      ],
+      later,
+      {
+        ...(await databaseEnv()),
+        LLM_SERVER_DEAD_AFTER_SECONDS: '3',
+        LLM_SERVER_HEALTH_INTERVAL_SECONDS: '1',
+        LLM_CALLBACK_TIMEOUT_SECONDS: '300',
+      },
+      replicas,
+    );
+    const ids = await submitMany(clients, 8, 'held');
+    await eventually(() => ids.every((id) => dying.for(id).length + live.for(id).length > 0), 'every job forwarded');
+    const held = ids.filter((id) => dying.for(id).length > 0);
+    expect(held.length).toBeGreaterThan(0);
+    dead = true;
+    const died = Date.now();
+    await allDelivered(stack, ids, 20_000);
+    expect(Date.now() - died).toBeLessThan(15_000);
+    for (const id of held) {
+      expect(live.for(id)).toHaveLength(1);
+      const job = await clients[0].job(id);
+      expect(job).toMatchObject({ ok: true, llm_server: 'live' });
+      const forwards = await clients[0].attempts(id, 'forward');
+      expect(forwards.filter((a: any) => a.outcome === 'moved')).toEqual([
+        expect.objectContaining({ llm_server: 'dying', error: expect.stringContaining('no replica had a success') }),
+      ]);
+      expect(forwards.at(-1)).toMatchObject({ llm_server: 'live', outcome: 'success' });
+    }
   });
 
   it('pauses only the server that answered 429 with Retry-After: 30; the other carries every job meanwhile', async () => {

@@ -4,6 +4,8 @@ import { startLoopbackStack } from './loopback-stack';
 
 export interface ProgressTarget {
   database(): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }>;
+  /** Relays sharing the database (either may forward, and take the heartbeats); 1 unless given. */
+  replicas?: number;
 }
 
 /**
@@ -43,6 +45,7 @@ export function describeProgress(target: ProgressTarget): void {
       env: { ...database.env, ...env },
     });
     later(() => stack.close());
+    for (let i = 1; i < (target.replicas ?? 1); i += 1) await stack.startAnother();
     return stack;
   }
 

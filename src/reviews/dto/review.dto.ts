@@ -169,10 +169,10 @@ export class AttemptDto {
   /** HTTP status, or null when no answer came. */
   status_code: number | null;
   /**
-   * success, retry (another attempt scheduled), failed (leg gave up), stale (lease lost meanwhile), or rejected (a
-   * callback's result was refused with 422: error says why).
+   * success, retry (another attempt scheduled), failed (leg gave up), stale (lease lost meanwhile), rejected (a
+   * callback's result was refused with 422: error says why), or moved (its server was dead: forwarded again).
    */
-  outcome: 'success' | 'retry' | 'failed' | 'stale' | 'rejected';
+  outcome: 'success' | 'retry' | 'failed' | 'stale' | 'rejected' | 'moved';
   error: string | null;
   /** The LLM server a forward or cancel notice went to (or whose result a refused callback carried); null on deliveries. */
   llm_server: string | null;
