@@ -45,14 +45,17 @@ export class JobWritesRepository {
    * changed. While a job is processing its next_attempt_at is the callback deadline, so idx_jobs_due finds the
    * overdue ones without scanning the rest.
    */
-  expireOverdue(changes: Changes, onlyRejected: boolean): Promise<number> {
+  expireOverdue(changes: Changes, onlyRejected: boolean, timeoutRetries = 0): Promise<number> {
     const now = this.sql.dialect.nowMs;
     const overdue = `status = ? AND next_attempt_at <= ${now} AND callback_deadline_at <= ${now}`;
+    // A silent job with timeout retries left is forwarded again (requeueOverdue), never given up on here, even when
+    // its deadline passes between that statement and this one.
+    const spent = onlyRejected ? '' : ' AND timeout_retries >= ?';
     return this.sql.update(
       Job,
       this.stamped(changes),
-      `${overdue} AND result_rejection IS ${onlyRejected ? 'NOT NULL' : 'NULL'}`,
-      ['processing'],
+      `${overdue} AND result_rejection IS ${onlyRejected ? 'NOT NULL' : 'NULL'}${spent}`,
+      onlyRejected ? ['processing'] : ['processing', timeoutRetries],
     );
   }
 

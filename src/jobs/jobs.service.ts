@@ -221,7 +221,10 @@ export class JobsService {
       errorMessage: DbValue.concat(INVALID_RESULT_MESSAGE, 'resultRejection'),
     };
     const rejected = await this.writes.expireOverdue({ ...invalid, ...DELIVERY_DUE }, true);
-    return rejected + (await this.writes.expireOverdue({ ...outcomeChanges(outcome), ...DELIVERY_DUE }, false));
+    return (
+      rejected +
+      (await this.writes.expireOverdue({ ...outcomeChanges(outcome), ...DELIVERY_DUE }, false, timeoutRetries))
+    );
   }
 
   markDelivered(claim: ClaimedJob): Promise<boolean> {
