@@ -64,11 +64,17 @@ async function readiness(relay: RelayProcess): Promise<number> {
       ),
     );
     expect(tables).toEqual(expect.arrayContaining(['jobs', 'delivery_attempts', 'migrations']));
-    // Released after the run: no session still holds the key.
+    // Released after the run: no session still holds the key (in this database: pg_locks is the whole server's,
+    // and tests running beside this one take advisory locks of their own in theirs).
     const holders = await admin(
       url,
       async (client) =>
-        (await client.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n,
+        (
+          await client.query(
+            `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' ` +
+              `AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          )
+        ).rows[0].n,
     );
     expect(holders).toBe(0);
   }, 60_000);
@@ -83,8 +89,12 @@ async function readiness(relay: RelayProcess): Promise<number> {
       // The relay's session waits on the key: it is in pg_locks, not granted, and nothing was migrated.
       await eventually(
         async () =>
-          (await holder.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`))
-            .rows[0].n === 1,
+          (
+            await holder.query(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted ` +
+                `AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            )
+          ).rows[0].n === 1,
         'the relay waiting on the migration lock',
       );
       expect((await holder.query(`SELECT to_regclass('public.jobs') AS t`)).rows[0].t).toBeNull();
