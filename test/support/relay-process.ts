@@ -24,7 +24,12 @@ export class RelayProcess {
       () => /listening on [^:]+:(\d+)/.exec(relay.output)?.[1],
       'the relay to listen',
       20_000,
-    );
+    ).catch((error: Error) => {
+      // Say why: what the process printed (its last lines), and whether it is still running.
+      child.kill('SIGKILL');
+      const tail = relay.output.split('\n').slice(-15).join('\n');
+      throw new Error(`${error.message} (exited: ${relay.hasExited}); its output ended with:\n${tail}`);
+    });
     relay.url = `http://127.0.0.1:${port}`;
     return relay;
   }
