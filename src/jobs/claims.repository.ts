@@ -5,7 +5,7 @@ import { type Execute, SqlExecutor } from '../database/sql-executor';
 import type { AttemptLeg } from './attempt.entity';
 import { Job } from './job.entity';
 import { type ClientTurns, takeTurns } from './fair-turns';
-import { clientLoadSql, serverLoadSql } from './job-load.repository';
+import { clientLoadSql, readServerLoads, serverLoadSql } from './job-load.repository';
 import { type MoveOutcome, pickServer, roomAt, routingCounts, type ServerSlot } from './server-routing';
 import { PRIORITIES } from './job-priority';
 import type { JobStatus } from './job-status';
@@ -153,11 +153,8 @@ export class ClaimsRepository {
   }
 
   /** The jobs at each LLM server now. */
-  private async atServers(execute: Execute): Promise<Map<string, number>> {
-    const { records } = await execute(this.serverLoadSql, []);
-    return new Map(
-      records.filter((row) => row.llm_server !== null).map((row) => [String(row.llm_server), Number(row.at_server)]),
-    );
+  private atServers(execute: Execute): Promise<Map<string, number>> {
+    return readServerLoads(execute, this.serverLoadSql);
   }
 
   /**

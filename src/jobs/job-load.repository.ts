@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Dialect } from '../database/dialect';
-import { SqlExecutor } from '../database/sql-executor';
+import { type Execute, SqlExecutor } from '../database/sql-executor';
 import { ACTIVE_STATUSES, JOB_STATUSES, type JobStatus } from './job-status';
 
 // What the relay reads about its load, shared by the LLM capacity count (claims.repository.ts), the gauges in
@@ -52,6 +52,14 @@ export function serverLoadSql(dialect: Dialect): string {
     `SELECT llm_server FROM ${dialect.indexedBy('jobs', 'idx_jobs_forwarding')} WHERE status = 'queued' ` +
     `AND lease_token IS NOT NULL AND lease_expires_at > ${dialect.nowMs}`;
   return `SELECT llm_server, COUNT(*) AS at_server FROM (${processing} UNION ALL ${forwarding}) AS at_llm GROUP BY llm_server`;
+}
+
+/** The jobs at each LLM server by name (serverLoadSql run by `execute`: inside a claim's transaction, or alone). */
+export async function readServerLoads(execute: Execute, sql: string): Promise<Map<string, number>> {
+  const { records } = await execute(sql, []);
+  return new Map(
+    records.filter((row) => row.llm_server !== null).map((row) => [String(row.llm_server), Number(row.at_server)]),
+  );
 }
 
 /** One client's jobs waiting for their forward and at the LLM. */
@@ -135,11 +143,8 @@ export class JobLoadRepository {
   }
 
   /** The jobs at each LLM server (by name; a job claimed before its server was chosen counts under none). */
-  async serverLoads(): Promise<Map<string, number>> {
-    const { records } = await this.sql.execute(this.serverLoadSql, []);
-    return new Map(
-      records.filter((row) => row.llm_server !== null).map((row) => [String(row.llm_server), Number(row.at_server)]),
-    );
+  serverLoads(): Promise<Map<string, number>> {
+    return readServerLoads((sql, params) => this.sql.execute(sql, params), this.serverLoadSql);
   }
 
   /** One client's jobs waiting for their forward: one counter row. */

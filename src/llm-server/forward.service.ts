@@ -74,32 +74,26 @@ export class ForwardService implements LegRunner {
       );
       tried.add(server.name);
       const next = verdict === 'retryable' ? await this.failover(claim, tried) : null;
+      const record = (attempt: ClaimedJob, outcome: AttemptOutcome) => {
+        const row = attemptRecord(
+          'forward',
+          attempt,
+          this.llm.target(server),
+          response,
+          outcome,
+          startedAt,
+          server.name,
+        );
+        return retryWhileUnavailable(() => this.attempts.record(row), claim.leaseDeadline);
+      };
       if (next === 'full') {
         // The other servers are up but full: not a failure of theirs. The job waits for the next free slot.
         const requeued = await retryWhileUnavailable(() => this.jobs.scheduleRetry(claim, 0), claim.leaseDeadline);
-        const record = attemptRecord(
-          'forward',
-          claim,
-          this.llm.target(server),
-          response,
-          requeued ? 'retry' : 'stale',
-          startedAt,
-          server.name,
-        );
-        await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+        await record(claim, requeued ? 'retry' : 'stale');
         return false;
       }
       if (next) {
-        const record = attemptRecord(
-          'forward',
-          next.failed,
-          this.llm.target(server),
-          response,
-          'retry',
-          startedAt,
-          server.name,
-        );
-        await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+        await record(next.failed, 'retry');
         server = next.server;
         continue;
       }
@@ -107,16 +101,7 @@ export class ForwardService implements LegRunner {
         () => this.settle(claim, response),
         claim.leaseDeadline,
       );
-      const record = attemptRecord(
-        'forward',
-        claim,
-        this.llm.target(server),
-        response,
-        outcome,
-        startedAt,
-        server.name,
-      );
-      await retryWhileUnavailable(() => this.attempts.record(record), claim.leaseDeadline);
+      await record(claim, outcome);
       return movedToDelivery;
     }
   }

@@ -6,7 +6,7 @@ import { JobLoadRepository } from '../jobs/job-load.repository';
 import { RelayMetrics } from '../metrics/relay-metrics';
 import { AgentPair, destroyAgents, trustedAgents } from '../scheduler/http-agents';
 import { getStatus } from '../scheduler/outbound-http';
-import { type ServerStateName, ServerState } from './server-state';
+import { headersFor, type ServerStateName, ServerState } from './server-state';
 
 /** Where the built-in simulated LLM listens inside this process when no LLM server is configured. */
 export const SIMULATED_LLM_PREFIX = '/simulated-llm';
@@ -159,7 +159,7 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
             `${this.baseUrl(server)}${server.config.healthPath}`,
             this.config.outboundTimeoutMs,
             this.probeAgents,
-            probeHeaders(server),
+            headersFor(server),
           );
           const healthy = status !== null && status >= 200 && status < 300;
           if (healthy !== (server.state() !== 'unhealthy')) {
@@ -172,10 +172,4 @@ export class LlmFleet implements OnModuleInit, OnModuleDestroy {
         }),
     );
   }
-}
-
-function probeHeaders(server: ServerState): Record<string, string> {
-  const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
-  if (server.config.apiKey) headers.authorization = `Bearer ${server.config.apiKey}`;
-  return headers;
 }

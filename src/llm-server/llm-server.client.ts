@@ -5,7 +5,7 @@ import type { Job } from '../jobs/job.entity';
 import { AgentPair, destroyAgents, trustedAgents } from '../scheduler/http-agents';
 import { OutboundResponse, postJson } from '../scheduler/outbound-http';
 import { LlmFleet } from './llm-fleet';
-import type { ServerState } from './server-state';
+import { headersFor, type ServerState } from './server-state';
 
 export { SIMULATED_LLM_PREFIX } from './llm-fleet';
 
@@ -68,11 +68,4 @@ export class LlmServerClient {
   cutOff(): void {
     destroyAgents(this.agents);
   }
-}
-
-/** The headers every request to a server carries: its key (its api_key_env's, else LLM_API_KEY) as a bearer. */
-export function headersFor(server: ServerState): Record<string, string> {
-  const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
-  if (server.config.apiKey) headers.authorization = `Bearer ${server.config.apiKey}`;
-  return headers;
 }

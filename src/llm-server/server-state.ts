@@ -107,3 +107,10 @@ export class ServerState {
     this.pausedUntil = Math.max(this.pausedUntil, now + delayMs);
   }
 }
+
+/** The headers every request to a server carries: its key (its api_key_env's, else LLM_API_KEY) as a bearer. */
+export function headersFor(server: ServerState): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': 'llm-relay' };
+  if (server.config.apiKey) headers.authorization = `Bearer ${server.config.apiKey}`;
+  return headers;
+}
